@@ -1,0 +1,468 @@
+/**
+ * `Dynamic`: a queue of operations with a bound on how many are in flight (zig-aio's
+ * `aio.Dynamic`). Queue with `queue`, then complete with `complete("blocking" | "nonblocking")`,
+ * `completeAll()`, or their event-loop-friendly forms `completeAsync()` / `completeAllAsync()`.
+ *
+ * @module
+ */
+import type { Backend, BackendName, CompletionSink, SlotMemory } from "./backend.ts";
+import { SLOT_SCRATCH } from "./backend.ts";
+import { QueueError } from "./errors.ts";
+import { finalize, finalizeCanceled, RES_NOT_SUPPORTED } from "./finalize.ts";
+import { claimBatch, type Id, markCompleted, type Operation, type OperationKind, releaseBatch } from "./ops.ts";
+import { createBackend } from "../backends/mod.ts";
+import { addressOf, stableBytes } from "../ffi/memory.ts";
+
+/** zig-aio's handler: `aio_queue` and `aio_complete`, camelCased. Both are optional. */
+export interface Handler {
+  /** Called for each operation once queued. */
+  aioQueue?(id: Id, userdata: unknown): void;
+  /** Called for each operation once completed; `failed` tells whether it counts as an error. */
+  aioComplete?(id: Id, userdata: unknown, failed: boolean): void;
+}
+
+/** What `complete` returns (`aio.CompletionResult`). */
+export interface CompletionResult {
+  /** Operations completed by this call. */
+  numCompleted: number;
+  /** How many of them failed. */
+  numErrors: number;
+}
+
+/** `blocking` waits for at least one completion; `nonblocking` takes only what is ready. */
+export type CompletionMode = "blocking" | "nonblocking";
+
+/** Options for {@linkcode Dynamic}. */
+export interface DynamicOptions {
+  /** The most operations in flight at once (zig-aio's `n`). Default 256; at most 65535. */
+  capacity?: number;
+  /** `auto` (default: `AIO_BACKEND`, else the best for the platform) or a backend by name. */
+  backend?: BackendName | "auto";
+  /** The handler used when a call passes none. */
+  handler?: Handler;
+  /** Submission queue entries (default: capacity + 2, to a power of two, at most 32768). */
+  sqEntries?: number;
+  /** Completion queue entries (default: twice the submission entries). */
+  cqEntries?: number;
+  /**
+   * Promise never to use the async forms (`completeAsync`, `single`…). io_uring may then use
+   * zig-aio's COOP_TASKRUN setup flags, a little faster for purely blocking loops.
+   */
+  syncOnly?: boolean;
+}
+
+/** Options for {@linkcode Dynamic.queue}. */
+export interface QueueOptions {
+  /** Aborting cancels those of the queued operations still in flight. */
+  signal?: AbortSignal;
+}
+
+/** Internal: completion tracking for one batch of the immediate API or a signalled queue. */
+class Batch {
+  remaining: number;
+  errors = 0;
+  ids: number[] | undefined;
+  cleanup: (() => void) | undefined;
+  constructor(n: number) {
+    this.remaining = n;
+  }
+}
+
+const EMPTY_HANDLER: Handler = {};
+
+/**
+ * A queue of operations, completed on demand.
+ *
+ * @example
+ * ```ts
+ * import { aio } from "../mod.ts";
+ * using work = new aio.Dynamic({ capacity: 16 });
+ * const a = aio.nop({ userdata: 1 });
+ * const b = aio.timeout({ ns: 1_000_000 });
+ * work.queue([a, b]);
+ * let left = 2;
+ * while (left > 0) left -= work.complete("blocking").numCompleted;
+ * ```
+ */
+export class Dynamic implements Disposable, CompletionSink {
+  readonly #backend: Backend;
+  readonly #capacity: number;
+  readonly #handler: Handler;
+  readonly #ops: (Operation | undefined)[];
+  readonly #keep: unknown[][];
+  readonly #batches: (Batch | undefined)[];
+  readonly #slots: (SlotMemory | undefined)[];
+  readonly #gen: Uint8Array;
+  readonly #unsupported: Uint8Array;
+  readonly #free: Int32Array;
+  readonly #scratch: Uint8Array;
+  readonly #scratchView: DataView;
+  readonly #scratchAddress: number;
+  readonly #one: Operation[] = [];
+  #freeTop: number;
+  #inFlight = 0;
+  #closed = false;
+  // Per complete() call state, read by onCompletion.
+  #current: Handler = EMPTY_HANDLER;
+  #numCompleted = 0;
+  #numErrors = 0;
+
+  /**
+   * Creates a queue and its backend.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * const work = new aio.Dynamic({ capacity: 32 });
+   * console.log(work.backend);
+   * work.close();
+   * ```
+   */
+  constructor(options: DynamicOptions = {}) {
+    const capacity = options.capacity ?? 256;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffff) {
+      throw new QueueError("InvalidArgument", `capacity must be an integer in [1, 65535], got ${capacity}`);
+    }
+    this.#backend = createBackend({
+      backend: options.backend,
+      sqEntries: options.sqEntries ?? capacity + 2,
+      cqEntries: options.cqEntries,
+      syncOnly: options.syncOnly,
+    });
+    this.#capacity = capacity;
+    this.#handler = options.handler ?? EMPTY_HANDLER;
+    this.#ops = new Array(capacity).fill(undefined);
+    this.#keep = Array.from({ length: capacity }, () => []);
+    this.#batches = new Array(capacity).fill(undefined);
+    this.#slots = new Array(capacity).fill(undefined);
+    this.#gen = new Uint8Array(capacity);
+    this.#unsupported = new Uint8Array(capacity);
+    this.#free = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
+    this.#freeTop = capacity;
+    this.#scratch = stableBytes(capacity * SLOT_SCRATCH);
+    this.#scratchView = new DataView(this.#scratch.buffer);
+    this.#scratchAddress = addressOf(this.#scratch);
+  }
+
+  /** The backend in use. */
+  get backend(): BackendName {
+    return this.#backend.name;
+  }
+
+  /** The bound on operations in flight. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Operations queued and not yet completed. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Whether the backend supports every kind given. */
+  isSupported(kinds: readonly OperationKind[]): boolean {
+    return this.#backend.isSupported(kinds);
+  }
+
+  #slot(slot: number): SlotMemory {
+    let mem = this.#slots[slot];
+    if (mem === undefined) {
+      const offset = slot * SLOT_SCRATCH;
+      mem = { address: this.#scratchAddress + offset, bytes: this.#scratch.subarray(offset, offset + SLOT_SCRATCH) };
+      this.#slots[slot] = mem;
+    }
+    return mem;
+  }
+
+  /**
+   * Queues one operation or a batch. Atomic: when it throws, nothing was queued. Operations are
+   * submitted to the kernel by the next `complete*` call, as in zig-aio.
+   *
+   * Throws {@linkcode InvalidOperationError} for bad input and {@linkcode QueueError}
+   * (`SubmissionQueueFull`) when more than `capacity` operations would be in flight.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using work = new aio.Dynamic();
+   * work.queue([aio.timeout({ ns: 1e6, link: "soft" }), aio.nop()], {
+   *   aioQueue: (id) => console.log("queued", id),
+   * });
+   * console.log(work.completeAll()); // 0 errors
+   * ```
+   */
+  queue(ops: Operation | readonly Operation[], handler?: Handler, options?: QueueOptions): void {
+    let list: readonly Operation[];
+    if (Array.isArray(ops)) {
+      list = ops;
+    } else {
+      this.#one[0] = ops as Operation;
+      list = this.#one;
+    }
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    this.#queue(list, handler ?? this.#handler, signal ? new Batch(list.length) : undefined, signal);
+  }
+
+  #queue(list: readonly Operation[], handler: Handler, batch: Batch | undefined, signal: AbortSignal | undefined): void {
+    if (this.#closed) throw new QueueError("Closed", "the queue is closed");
+    claimBatch(list);
+    const n = list.length;
+    const backend = this.#backend;
+    let entries = 0;
+    for (let i = 0; i < n; i++) entries += backend.entriesFor(list[i]);
+    if (n > this.#freeTop || entries > backend.maxBatch) {
+      releaseBatch(list, n);
+      throw new QueueError(
+        "SubmissionQueueFull",
+        n > this.#freeTop
+          ? `${n} operation(s) do not fit: ${this.#inFlight} of ${this.#capacity} are in flight`
+          : `a batch of ${entries} entries exceeds the submission queue (${backend.maxBatch})`,
+      );
+    }
+    // A linked chain must reach the kernel in one submission, so make room for all of it first.
+    if (backend.space() < entries) backend.submit(0);
+    if (backend.space() < entries) {
+      releaseBatch(list, n);
+      throw new QueueError("SubmissionQueueFull", "the kernel has not consumed the submission queue");
+    }
+    const mark = backend.mark();
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        const op = list[i];
+        const slot = this.#free[this.#freeTop - 1 - i];
+        const gen = (this.#gen[slot] + 1) & 0xff;
+        const ud = slot | (gen << 16);
+        this.#unsupported[slot] = backend.prep(op, ud, this.#slot(slot), this.#keep[slot]);
+        this.#gen[slot] = gen;
+        op.outId = ud;
+      }
+    } catch (err) {
+      backend.rollback(mark);
+      for (let j = 0; j <= i && j < n; j++) this.#keep[this.#free[this.#freeTop - 1 - j]].length = 0;
+      releaseBatch(list, n);
+      throw err;
+    }
+    for (i = 0; i < n; i++) {
+      const op = list[i];
+      const slot = this.#free[--this.#freeTop];
+      this.#ops[slot] = op;
+      this.#batches[slot] = batch;
+      op.outError = null;
+    }
+    this.#inFlight += n;
+    if (batch !== undefined && signal !== undefined) this.#watch(list, batch, signal);
+    if (handler.aioQueue !== undefined) {
+      for (i = 0; i < n; i++) handler.aioQueue(list[i].outId, list[i].userdata);
+    }
+  }
+
+  #watch(list: readonly Operation[], batch: Batch, signal: AbortSignal): void {
+    const ids = list.map((op) => op.outId);
+    batch.ids = ids;
+    const onAbort = () => {
+      for (const id of ids) {
+        const slot = id & 0xffff;
+        if (this.#ops[slot] !== undefined && this.#gen[slot] === id >>> 16 && this.#batches[slot] === batch) {
+          this.#backend.cancel(id);
+        }
+      }
+      this.#backend.submit(0);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    batch.cleanup = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  /** Internal: one completion from the backend. */
+  onCompletion(ud: number, res: number): void {
+    const slot = ud & 0xffff;
+    const op = this.#ops[slot];
+    if (op === undefined || this.#gen[slot] !== ud >>> 16) return;
+    const keep = this.#keep[slot];
+    if (this.#unsupported[slot] === 1) {
+      res = RES_NOT_SUPPORTED;
+    } else if (op.kind === "childExit" && this.#backend.finishChildExit !== undefined) {
+      res = this.#backend.finishChildExit(res, this.#slot(slot), keep);
+    }
+    const failed = finalize(op, res, this.#scratchView, slot * SLOT_SCRATCH);
+    // Only now, with the kernel done, may the buffers it used be collected.
+    this.#ops[slot] = undefined;
+    keep.length = 0;
+    markCompleted(op);
+    this.#free[this.#freeTop++] = slot;
+    this.#inFlight--;
+    this.#numCompleted++;
+    if (failed) this.#numErrors++;
+    const batch = this.#batches[slot];
+    if (batch !== undefined) {
+      this.#batches[slot] = undefined;
+      if (failed) batch.errors++;
+      if (--batch.remaining === 0) batch.cleanup?.();
+    }
+    const handler = this.#current;
+    if (handler.aioComplete !== undefined) handler.aioComplete(ud, op.userdata, failed);
+  }
+
+  #reap(handler: Handler): number {
+    this.#current = handler;
+    return this.#backend.reap(this);
+  }
+
+  /**
+   * Submits what is queued and completes what is ready. `blocking` waits (blocking the thread)
+   * for at least one completion; `nonblocking` never waits.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using work = new aio.Dynamic();
+   * work.queue(aio.nop());
+   * console.log(work.complete("blocking")); // { numCompleted: 1, numErrors: 0 }
+   * ```
+   */
+  complete(mode: CompletionMode, handler?: Handler): CompletionResult {
+    if (this.#closed) throw new QueueError("Closed", "the queue is closed");
+    this.#numCompleted = 0;
+    this.#numErrors = 0;
+    if (this.#inFlight === 0) return { numCompleted: 0, numErrors: 0 };
+    const h = handler ?? this.#handler;
+    const backend = this.#backend;
+    if (mode === "blocking") {
+      backend.submit(1);
+      while (this.#reap(h) === 0 && this.#inFlight > 0) backend.submit(1);
+    } else {
+      backend.submit(0);
+      this.#reap(h);
+    }
+    return { numCompleted: this.#numCompleted, numErrors: this.#numErrors };
+  }
+
+  /**
+   * Completes everything in flight, blocking. Returns the number of errors.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using work = new aio.Dynamic();
+   * work.queue([aio.nop(), aio.nop()]);
+   * console.log(work.completeAll()); // 0
+   * ```
+   */
+  completeAll(handler?: Handler): number {
+    let errors = 0;
+    while (this.#inFlight > 0) errors += this.complete("blocking", handler).numErrors;
+    return errors;
+  }
+
+  /**
+   * Like `complete("blocking")`, but waits without blocking the event loop: timers, other
+   * promises and servers keep running meanwhile. Resolves with at least one completion, or
+   * at once when nothing is in flight.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using work = new aio.Dynamic();
+   * work.queue(aio.timeout({ ns: 1e6 }));
+   * console.log((await work.completeAsync()).numCompleted); // 1
+   * ```
+   */
+  async completeAsync(handler?: Handler): Promise<CompletionResult> {
+    for (;;) {
+      const res = this.complete("nonblocking", handler);
+      if (res.numCompleted > 0 || this.#inFlight === 0) return res;
+      await this.#backend.park();
+    }
+  }
+
+  /**
+   * Completes everything in flight without blocking the event loop. Resolves with the number
+   * of errors.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using work = new aio.Dynamic();
+   * work.queue([aio.timeout({ ns: 1e6 }), aio.nop()]);
+   * console.log(await work.completeAllAsync()); // 0
+   * ```
+   */
+  async completeAllAsync(handler?: Handler): Promise<number> {
+    let errors = 0;
+    while (this.#inFlight > 0) errors += (await this.completeAsync(handler)).numErrors;
+    return errors;
+  }
+
+  /**
+   * Internal: queues `ops` as one batch and completes it, without blocking the event loop.
+   * Waits for room when the queue is full. Resolves with the batch's error count.
+   */
+  async runBatch(ops: readonly Operation[], signal?: AbortSignal): Promise<number> {
+    signal?.throwIfAborted();
+    const batch = new Batch(ops.length);
+    while (!this.#tryQueue(ops, batch, signal)) {
+      if (this.complete("nonblocking").numCompleted === 0) await this.#backend.park();
+    }
+    for (;;) {
+      this.complete("nonblocking");
+      if (batch.remaining === 0) return batch.errors;
+      await this.#backend.park();
+    }
+  }
+
+  /** Internal: the blocking form of {@linkcode Dynamic.runBatch}. */
+  runBatchSync(ops: readonly Operation[]): number {
+    const batch = new Batch(ops.length);
+    while (!this.#tryQueue(ops, batch, undefined)) this.complete("blocking");
+    while (batch.remaining > 0) this.complete("blocking");
+    return batch.errors;
+  }
+
+  #tryQueue(ops: readonly Operation[], batch: Batch, signal: AbortSignal | undefined): boolean {
+    if (ops.length > this.#freeTop && this.#inFlight > 0) return false;
+    this.#queue(ops, this.#handler, batch, signal);
+    return true;
+  }
+
+  /**
+   * Closes the queue. Operations still in flight are canceled and waited for first, because
+   * the kernel may write into their buffers until they complete.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * const work = new aio.Dynamic();
+   * work.queue(aio.timeout({ ns: 60e9 }));
+   * work.close(); // cancels the timeout, waits for it, then frees the ring
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#inFlight > 0) {
+      for (let slot = 0; slot < this.#capacity; slot++) {
+        if (this.#ops[slot] !== undefined) this.#backend.cancel(slot | (this.#gen[slot] << 16));
+      }
+      try {
+        this.completeAll();
+      } catch {
+        // The ring failed; mark what is left as canceled rather than leave it in flight.
+        for (let slot = 0; slot < this.#capacity; slot++) {
+          const op = this.#ops[slot];
+          if (op !== undefined) {
+            finalizeCanceled(op);
+            markCompleted(op);
+          }
+        }
+      }
+    }
+    this.#closed = true;
+    this.#backend.close();
+  }
+
+  /** `using work = new aio.Dynamic()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * EventSource: a counting semaphore backed by an eventfd (EFD_SEMAPHORE), as zig-aio's.
+ *
+ * The eventfd is blocking on purpose: io_uring honours O_NONBLOCK and would complete a
+ * `waitEventSource` with EAGAIN instead of waiting (liburing#364, which zig-aio papers over).
+ * `waitNonBlocking` gets its non-blocking read per call with `preadv2(RWF_NOWAIT)` instead.
+ *
+ * Across Workers: pass `source.fd` in a message and wrap it with `EventSource.fromFd(fd)` there.
+ * The fd belongs to the process, so every Worker sees the same counter.
+ *
+ * @module
+ */
+import { EFD, ERRNO, RWF_NOWAIT } from "../ffi/linux.ts";
+import { errno, openLibc } from "../ffi/libc.ts";
+import { addressOf, stableBytes } from "../ffi/memory.ts";
+import { AioError } from "./errors.ts";
+import { errnoName } from "../ffi/linux.ts";
+
+/**
+ * A semaphore that operations (`notifyEventSource`, `waitEventSource`) and threads can share.
+ *
+ * @example
+ * ```ts
+ * import { aio } from "../mod.ts";
+ * using source = new aio.EventSource();
+ * source.notify();
+ * console.log(source.waitNonBlocking()); // true
+ * console.log(source.waitNonBlocking()); // false
+ * ```
+ */
+export class EventSource implements Disposable {
+  #fd: number;
+  readonly #owned: boolean;
+  readonly #one = new BigUint64Array(new ArrayBuffer(8));
+  readonly #sink = stableBytes(8);
+  readonly #iov = new BigUint64Array(new ArrayBuffer(16));
+
+  /**
+   * Creates an eventfd-backed semaphore with a count of 0.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * const source = new aio.EventSource();
+   * source.close();
+   * ```
+   */
+  constructor(options: { fd?: number } = {}) {
+    this.#one[0] = 1n;
+    if (options.fd !== undefined) {
+      this.#fd = options.fd;
+      this.#owned = false;
+    } else {
+      const fd = openLibc().symbols.eventfd(0, EFD.CLOEXEC | EFD.SEMAPHORE);
+      if (fd < 0) {
+        const e = errno();
+        throw new AioError(`eventfd failed: ${errnoName(e)}`, e === ERRNO.EMFILE ? "ProcessFdQuotaExceeded" : "SystemResources", {
+          errno: errnoName(e),
+        });
+      }
+      this.#fd = fd;
+      this.#owned = true;
+    }
+    this.#iov[0] = BigInt(addressOf(this.#sink));
+    this.#iov[1] = 8n;
+  }
+
+  /**
+   * Wraps an event source's fd received from another Worker. The wrapper does not own the fd:
+   * `close()` on it only forgets the fd.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using owner = new aio.EventSource();
+   * const view = aio.EventSource.fromFd(owner.fd);
+   * view.notify();
+   * owner.wait();
+   * ```
+   */
+  static fromFd(fd: number): EventSource {
+    if (!Number.isInteger(fd) || fd < 0) throw new AioError(`invalid event source fd ${fd}`, "InvalidFd");
+    return new EventSource({ fd });
+  }
+
+  /** The eventfd; -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /**
+   * Increments the counter, waking one waiter.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using s = new aio.EventSource();
+   * s.notify();
+   * ```
+   */
+  notify(): void {
+    const r = openLibc().symbols.write(this.#checked(), this.#one, 8);
+    if (r !== 8) throw new AioError(`EventSource.notify failed: ${errnoName(errno())}`, "Unexpected");
+  }
+
+  /**
+   * Blocks the thread until the counter is above zero, then decrements it. In the main thread
+   * prefer `await aio.single(aio.waitEventSource({ source }))`, which leaves the event loop free.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using s = new aio.EventSource();
+   * s.notify();
+   * s.wait();
+   * ```
+   */
+  wait(): void {
+    for (;;) {
+      const r = openLibc().symbols.read(this.#checked(), this.#sink, 8);
+      if (r === 8) return;
+      const e = errno();
+      if (e !== ERRNO.EINTR) throw new AioError(`EventSource.wait failed: ${errnoName(e)}`, "Unexpected");
+    }
+  }
+
+  /**
+   * Decrements the counter if it is above zero. Returns false, rather than zig-aio's
+   * `error.WouldBlock`, when it was zero.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using s = new aio.EventSource();
+   * console.log(s.waitNonBlocking()); // false
+   * ```
+   */
+  waitNonBlocking(): boolean {
+    for (;;) {
+      const r = openLibc().symbols.preadv2(this.#checked(), this.#iov, 1, -1n, RWF_NOWAIT);
+      if (r === 8) return true;
+      const e = errno();
+      if (e === ERRNO.EAGAIN) return false;
+      if (e !== ERRNO.EINTR) throw new AioError(`EventSource.waitNonBlocking failed: ${errnoName(e)}`, "Unexpected");
+    }
+  }
+
+  /**
+   * Closes the eventfd (when owned). Same as `aio.closeEventSource`, done synchronously.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * new aio.EventSource().close();
+   * ```
+   */
+  close(): void {
+    if (this.#fd < 0) return;
+    if (this.#owned) openLibc().symbols.close(this.#fd);
+    this.#fd = -1;
+  }
+
+  /** Disposes the source: `using source = new aio.EventSource()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Internal: the fd was closed by a completed `closeEventSource`. */
+  markClosed(): void {
+    this.#fd = -1;
+  }
+
+  #checked(): number {
+    if (this.#fd < 0) throw new AioError("the event source is closed", "InvalidFd");
+    return this.#fd;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The few libc calls that have no io_uring equivalent or are needed outside a ring:
+ * socket options, eventfd semaphores, pipes, child processes and blocking fallbacks.
+ *
+ * libc reports failure through `errno`, which Deno's FFI does not capture. {@linkcode errno}
+ * reads it straight after the call, on the same thread, before any other FFI call can run.
+ *
+ * @module
+ */
+
+/** The symbols bound from libc. */
+export const libcSymbols = {
+  // int close(int fd);
+  close: { parameters: ["i32"], result: "i32" },
+  // ssize_t read(int fd, void *buf, size_t count);  (declared i32 for the fast path; counts here are small)
+  read: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // ssize_t write(int fd, const void *buf, size_t count);
+  write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags);
+  preadv2: { parameters: ["i32", "buffer", "i32", "i64", "i32"], result: "i32" },
+  // int eventfd(unsigned int initval, int flags);
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  // int pipe2(int pipefd[2], int flags);
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  // int socketpair(int domain, int type, int protocol, int sv[2]);
+  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  // int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen);
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  // int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen);
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  // int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen);
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // int listen(int sockfd, int backlog);
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  // int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen);
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // int poll(struct pollfd *fds, nfds_t nfds, int timeout);
+  poll: { parameters: ["buffer", "u32", "i32"], result: "i32" },
+  // int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+  //                  const posix_spawnattr_t *attrp, char *const argv[], char *const envp[]);
+  posix_spawnp: {
+    parameters: ["buffer", "buffer", "pointer", "pointer", "buffer", "pointer"],
+    result: "i32",
+  },
+  // int waitid(idtype_t idtype, id_t id, siginfo_t *infop, int options);
+  waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" },
+  // long syscall(long number, ...);  used for pidfd_open, which glibc 2.36 wraps but older ones do not
+  syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
+  // int kill(pid_t pid, int sig);
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  // int fcntl(int fd, int cmd, ...);
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  // int *__errno_location(void);
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The loaded library. */
+export type Libc = Deno.DynamicLibrary<typeof libcSymbols>;
+
+let cached: Libc | undefined;
+let errnoView: Int32Array | undefined;
+
+/**
+ * Opens libc once per isolate.
+ *
+ * @example
+ * ```ts
+ * import { openLibc } from "./libc.ts";
+ * console.log(openLibc().symbols.close(-1));
+ * ```
+ */
+export function openLibc(): Libc {
+  if (cached) return cached;
+  const tried = Deno.build.os === "darwin" ? ["libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
+  const reasons: string[] = [];
+  for (const path of tried) {
+    try {
+      cached = Deno.dlopen(path, libcSymbols);
+      return cached;
+    } catch (err) {
+      reasons.push(err instanceof Error ? err.message.split("\n")[0] : String(err));
+    }
+  }
+  throw new Error(`could not load libc; tried ${tried.map((p, i) => `${p} (${reasons[i]})`).join(", ")}`);
+}
+
+/**
+ * The calling thread's errno. Call it straight after the failing libc call: nothing else may
+ * run on this thread in between.
+ *
+ * @example
+ * ```ts
+ * import { errno, openLibc } from "./libc.ts";
+ * if (openLibc().symbols.close(-1) < 0) console.log(errno()); // 9 (EBADF)
+ * ```
+ */
+export function errno(): number {
+  if (!errnoView) {
+    // The thread-local errno address is fixed for the thread's life, so it is mapped once:
+    // mapping one address twice would create two ArrayBuffers over it, which V8 refuses.
+    const ptr = openLibc().symbols.__errno_location();
+    errnoView = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(ptr!, 4));
+  }
+  return errnoView[0];
+}
