@@ -50,6 +50,7 @@ import {
   SYS_pidfd_open,
   WEXITED,
   WNOHANG,
+  WNOWAIT,
 } from "../ffi/linux.ts";
 import type { Backend, CompletionSink, SlotMemory } from "../aio/backend.ts";
 import { BackendError } from "../aio/errors.ts";
@@ -87,9 +88,17 @@ let probed: Uint8Array | undefined;
 /** Test hook: pretend IORING_OP_WAITID is missing, to exercise the pidfd fallback. */
 let forcePidfdFallback = false;
 
+/** Test hook: kinds treated as missing from the kernel's probe. */
+let hiddenKinds: ReadonlySet<OperationKind> = new Set();
+
 /** Test hook: make ChildExit use pidfd and poll even where IORING_OP_WAITID exists. */
 export function setForcePidfdFallback(on: boolean): void {
   forcePidfdFallback = on;
+}
+
+/** Test hook: pretend the kernel lacks these kinds, to exercise OperationNotSupported. */
+export function setHiddenKinds(kinds: readonly OperationKind[]): void {
+  hiddenKinds = new Set(kinds);
 }
 
 function opcodeOf(kind: OperationKind, waitid: boolean): number {
@@ -361,6 +370,7 @@ export class IoUringBackend implements Backend {
   isSupported(kinds: readonly OperationKind[]): boolean {
     const probe = probed!;
     return kinds.every((k) => {
+      if (hiddenKinds.has(k)) return false;
       if (k === "childExit") return probe[IORING_OP.WAITID] === 1 || probe[IORING_OP.POLL_ADD] === 1;
       return probe[opcodeOf(k, true)] === 1;
     });
@@ -444,7 +454,7 @@ export class IoUringBackend implements Backend {
   prep(op: Operation, ud: number, slot: SlotMemory, keep: unknown[]): number {
     const lf = linkFlag(op.link);
     const opcode = opcodeOf(op.kind, this.#waitid && !forcePidfdFallback);
-    if (probed![opcode] !== 1) {
+    if (probed![opcode] !== 1 || (hiddenKinds.size > 0 && hiddenKinds.has(op.kind))) {
       // Keeps the chain's shape: the kernel fails it with -EINVAL, which the queue reports as
       // OperationNotSupported, and a soft link fails the rest of the chain as it should.
       this.#put(OP_INVALID, lf, -1, 0, 0, 0, 0, ud);
@@ -573,7 +583,14 @@ export class IoUringBackend implements Backend {
           const b = this.#put(opcode, lf, op.child, 0, P_PID, slot.address, 0, ud);
           this.#sqe[b + 11] = WEXITED;
         } else {
-          const pidfd = Number(openLibc().symbols.syscall(BigInt(SYS_pidfd_open), BigInt(op.child), 0n));
+          const libc = openLibc().symbols;
+          let pidfd = Number(libc.syscall(BigInt(SYS_pidfd_open), BigInt(op.child), 0n));
+          // pidfd_open accepts any process; only a child of ours can be waited for. A
+          // non-reaping waitid tells (ECHILD otherwise) without consuming its exit status.
+          if (pidfd >= 0 && libc.waitid(P_PIDFD, pidfd, scratch, WEXITED | WNOHANG | WNOWAIT) < 0) {
+            libc.close(pidfd);
+            pidfd = -1;
+          }
           if (pidfd < 0) {
             // No such child: the kernel rejects the stand-in opcode and ChildExit reports NotFound.
             this.#put(OP_INVALID, lf, -1, 0, 0, 0, 0, ud);

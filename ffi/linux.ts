@@ -161,6 +161,8 @@ export const P_PIDFD = 3;
 export const WEXITED = 4;
 /** waitid(2) options. */
 export const WNOHANG = 1;
+/** waitid(2) options: leave the child waitable. */
+export const WNOWAIT = 0x0100_0000;
 /** `si_code` values for SIGCHLD. */
 export const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4, STOPPED: 5, CONTINUED: 6 } as const;
 /** preadv2 flag. */

@@ -1,0 +1,212 @@
+/**
+ * What every benchmark module shares: the shape of a benchmark and of its results, the
+ * statistics, the machine description, and building and running native anchors.
+ *
+ * A benchmark module (`aio_nops.ts`, later `ping_pongs.ts`, `fs.ts`, `coro_nops.ts`) exports a
+ * {@linkcode Bench}; `run.ts` measures every group of every bench the same way and writes one
+ * {@linkcode BenchResult} per variant.
+ *
+ * @module
+ */
+
+/** One row of `bench/results.json`. */
+export interface BenchResult {
+  /** The benchmark, named after zig-aio's `bench/*.zig`. */
+  bench: string;
+  /** What was varied, e.g. `batch=32`. */
+  variant: string;
+  /** The backend our side ran on. */
+  backend: string;
+  /** A rate: higher is better, so that `ratio` above 1 means faster than the anchor. */
+  unit: string;
+  /** Our median. */
+  ours: number;
+  /** What we are compared with, e.g. `c_liburing`. */
+  anchor: string;
+  /** The anchor's median; `null` when the anchor could not be built or run here. */
+  anchor_value: number | null;
+  /** `ours / anchor_value`; `null` without an anchor. */
+  ratio: number | null;
+}
+
+/** One timed run of our side. */
+export interface Sample {
+  /** The measured rate, in the bench's unit. */
+  value: number;
+  /** The backend it ran on. */
+  backend: string;
+}
+
+/** A measured configuration of our library. */
+export interface Variant {
+  /** Its name in the results, e.g. `batch=32`. */
+  variant: string;
+  /** Runs it once; bounded, synchronous, returns the rate. */
+  run(): Sample;
+}
+
+/** A native program (or other reference) that the variants of a group are compared with. */
+export interface Anchor {
+  /** Its name in the results, e.g. `c_liburing`. */
+  name: string;
+  /** Runs it once and returns the rate; `undefined` when it is unavailable (see `unavailable`). */
+  run?(): number;
+  /** Why it cannot run here, when it cannot. */
+  unavailable?: string;
+}
+
+/** Variants measured against the same anchor, interleaved run by run. */
+export interface Group {
+  /** The bench name for the results. */
+  bench: string;
+  /** What the group's variants share, e.g. `batch=32`; names the anchor's runs in reports. */
+  label: string;
+  /** The rate's unit; higher must be better. */
+  unit: string;
+  /** The reference. */
+  anchor: Anchor;
+  /** Our configurations. */
+  variants: Variant[];
+}
+
+/** Options every bench receives. */
+export interface BenchOptions {
+  /** Smaller totals, for a check in well under two minutes. */
+  quick: boolean;
+}
+
+/** A benchmark module. */
+export interface Bench {
+  /** Its name, as in zig-aio's `bench/` directory. */
+  name: string;
+  /** Builds what it needs (native anchors) and returns the groups to measure. */
+  groups(options: BenchOptions): Group[];
+}
+
+/** The repository's root directory. */
+export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+
+/**
+ * The median of `values` (the mean of the two middle values for an even count).
+ *
+ * @example
+ * ```ts
+ * import { median } from "./harness.ts";
+ * console.log(median([3, 1, 2])); // 2
+ * ```
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError("median of no values");
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * `(max - min) / median`: how far apart the runs were, relative to the reported value.
+ *
+ * @example
+ * ```ts
+ * import { spread } from "./harness.ts";
+ * console.log(spread([9, 10, 11])); // 0.2
+ * ```
+ */
+export function spread(values: readonly number[]): number {
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+/** The machine a run was made on. */
+export interface Machine {
+  /** `model name` from /proc/cpuinfo. */
+  cpu: string;
+  /** `uname -r`. */
+  kernel: string;
+  /** `nproc`. */
+  nproc: string;
+  /** `Deno.version.deno`. */
+  deno: string;
+  /** `Deno.version.v8`. */
+  v8: string;
+  /** The first line of `gcc --version`. */
+  gcc: string;
+}
+
+function commandLine(cmd: string, args: string[]): string {
+  try {
+    const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).outputSync();
+    if (!out.success) return "unknown";
+    return new TextDecoder().decode(out.stdout).split("\n")[0].trim() || "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Describes this machine for the results.
+ *
+ * @example
+ * ```ts
+ * import { describeMachine } from "./harness.ts";
+ * console.log(describeMachine().kernel);
+ * ```
+ */
+export function describeMachine(): Machine {
+  // Deno asks for --allow-all to read /proc directly; a subprocess needs only --allow-run.
+  const line = commandLine("grep", ["-m1", "^model name", "/proc/cpuinfo"]);
+  const cpu = line === "unknown" ? line : line.slice(line.indexOf(":") + 1).trim();
+  return {
+    cpu,
+    kernel: commandLine("uname", ["-r"]),
+    nproc: commandLine("nproc", []),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    gcc: commandLine("gcc", ["--version"]),
+  };
+}
+
+/**
+ * Compiles `bench/<source>` with `gcc -O2 … -luring` into `bench/.build/<output>`. Returns the
+ * executable's path, or the compiler's complaint as `{ error }`.
+ *
+ * @example
+ * ```ts
+ * import { compileC } from "./harness.ts";
+ * const built = compileC("aio_nops.c", "aio_nops");
+ * console.log("path" in built);
+ * ```
+ */
+export function compileC(source: string, output: string): { path: string } | { error: string } {
+  const dir = `${ROOT}/bench/.build`;
+  Deno.mkdirSync(dir, { recursive: true });
+  const path = `${dir}/${output}`;
+  try {
+    const out = new Deno.Command("gcc", {
+      args: ["-O2", "-o", path, `${ROOT}/bench/${source}`, "-luring"],
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    if (!out.success) return { error: new TextDecoder().decode(out.stderr).trim() || `gcc exited ${out.code}` };
+  } catch (err) {
+    return { error: `gcc could not be run: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  return { path };
+}
+
+/**
+ * Runs a native anchor and parses the one JSON line it prints.
+ *
+ * @example
+ * ```ts
+ * import { runJsonLine } from "./harness.ts";
+ * console.log(runJsonLine("echo", ['{"mnops":1}']).mnops); // 1
+ * ```
+ */
+export function runJsonLine(path: string, args: string[]): Record<string, unknown> {
+  const out = new Deno.Command(path, { args, stdout: "piped", stderr: "piped" }).outputSync();
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) {
+    throw new Error(`${path} ${args.join(" ")} failed (${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  const line = stdout.split("\n").pop() ?? "";
+  return JSON.parse(line) as Record<string, unknown>;
+}

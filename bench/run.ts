@@ -1,0 +1,198 @@
+/**
+ * `deno task bench [--quick] [--runs=N] [--only=NAME]`: measures every bench against its anchor
+ * and writes `bench/results.json`.
+ *
+ * Within a group the anchor and our variants run alternately, round by round, with the order
+ * rotated each round, so that a slow stretch of the machine hits every series alike. One round
+ * of warm-up (for V8's JIT and the kernel's caches) is discarded. Medians are reported.
+ *
+ * @module
+ */
+import { aioNops } from "./aio_nops.ts";
+import {
+  type Bench,
+  type BenchResult,
+  describeMachine,
+  type Group,
+  type Machine,
+  median,
+  ROOT,
+  spread,
+} from "./harness.ts";
+
+/** Every bench, in the order they run. New benches are added here. */
+const BENCHES: Bench[] = [aioNops];
+
+/** The command line of a bench run. */
+export interface RunOptions {
+  /** Smaller totals and 5 runs: well under two minutes. */
+  quick: boolean;
+  /** Timed runs per series (after one warm-up). */
+  runs: number;
+  /** Only the benches with these names; all when empty. */
+  only: string[];
+}
+
+/**
+ * Parses the driver's arguments.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./run.ts";
+ * console.log(parseArgs(["--quick"]).runs); // 5
+ * ```
+ */
+export function parseArgs(args: readonly string[]): RunOptions {
+  const options: RunOptions = { quick: false, runs: 0, only: [] };
+  for (const arg of args) {
+    if (arg === "--quick") options.quick = true;
+    else if (arg.startsWith("--runs=")) options.runs = Number(arg.slice(7));
+    else if (arg.startsWith("--only=")) options.only.push(...arg.slice(7).split(","));
+    else throw new Error(`unknown argument ${arg}; usage: run.ts [--quick] [--runs=N] [--only=aio_nops,...]`);
+  }
+  if (options.runs === 0) options.runs = options.quick ? 5 : 7;
+  if (!Number.isInteger(options.runs) || options.runs < 1 || options.runs > 100) {
+    throw new Error(`--runs must be an integer in [1, 100]`);
+  }
+  return options;
+}
+
+/** Every run of one series, for the spread report. */
+interface SeriesRuns {
+  name: string;
+  values: number[];
+}
+
+/** One group's results and its raw runs. */
+interface GroupOutcome {
+  results: BenchResult[];
+  series: SeriesRuns[];
+}
+
+function measureGroup(group: Group, runs: number): GroupOutcome {
+  type Series = { name: string; run: () => number; values: number[]; backends: Set<string> };
+  const variants: Series[] = group.variants.map((v) => {
+    const s: Series = { name: v.variant, values: [], backends: new Set(), run: () => 0 };
+    s.run = () => {
+      const sample = v.run();
+      s.backends.add(sample.backend);
+      return sample.value;
+    };
+    return s;
+  });
+  const anchorRun = group.anchor.run;
+  const anchor: Series | undefined = anchorRun === undefined
+    ? undefined
+    : { name: group.anchor.name, run: anchorRun, values: [], backends: new Set() };
+  const all = anchor === undefined ? variants : [anchor, ...variants];
+  for (const s of all) s.run();
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < all.length; k++) {
+      const s = all[(round + k) % all.length];
+      s.values.push(s.run());
+    }
+  }
+  const anchorValue = anchor === undefined ? null : median(anchor.values);
+  const results = variants.map((s): BenchResult => {
+    const ours = median(s.values);
+    return {
+      bench: group.bench,
+      variant: s.name,
+      backend: [...s.backends].join("+"),
+      unit: group.unit,
+      ours: round4(ours),
+      anchor: group.anchor.name,
+      anchor_value: anchorValue === null ? null : round4(anchorValue),
+      ratio: anchorValue === null ? null : round4(ours / anchorValue),
+    };
+  });
+  return {
+    results,
+    series: all.map((s) => ({
+      name: s === anchor ? `${group.bench} ${group.label} ${s.name}` : `${group.bench} ${s.name}`,
+      values: s.values,
+    })),
+  };
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+function fixed(x: number | null, digits: number): string {
+  return x === null ? "n/a" : x.toFixed(digits);
+}
+
+/**
+ * The results as the markdown table of `bench/README.md`.
+ *
+ * @example
+ * ```ts
+ * import { resultsTable } from "./run.ts";
+ * console.log(resultsTable([]).split("\n").length); // 2
+ * ```
+ */
+export function resultsTable(results: readonly BenchResult[]): string {
+  const lines = [
+    "| bench | variant | ours (Mnops/s) | anchor | anchor value | ratio | backend |",
+    "| --- | --- | ---: | --- | ---: | ---: | --- |",
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.bench} | ${r.variant} | ${fixed(r.ours, 3)} | ${r.anchor} | ${fixed(r.anchor_value, 3)} | ${
+        fixed(r.ratio, 2)
+      } | ${r.backend} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function machineLines(m: Machine): string {
+  return [
+    `- CPU: ${m.cpu} (nproc ${m.nproc})`,
+    `- Kernel: ${m.kernel}`,
+    `- Deno: ${m.deno} (V8 ${m.v8})`,
+    `- C compiler: ${m.gcc}`,
+  ].join("\n");
+}
+
+function main(): void {
+  const options = parseArgs(Deno.args);
+  const benches = options.only.length === 0 ? BENCHES : BENCHES.filter((b) => options.only.includes(b.name));
+  if (benches.length === 0) throw new Error(`no bench named ${options.only.join(", ")}`);
+  const machine = describeMachine();
+  console.log(`# aio benchmarks (${options.quick ? "quick" : "full"}, median of ${options.runs} runs)\n`);
+  console.log(machineLines(machine) + "\n");
+  const started = performance.now();
+  const results: BenchResult[] = [];
+  const series: SeriesRuns[][] = [];
+  for (const bench of benches) {
+    for (const group of bench.groups({ quick: options.quick })) {
+      if (group.anchor.unavailable !== undefined) {
+        console.error(`warning: anchor ${group.anchor.name} unavailable: ${group.anchor.unavailable}`);
+      }
+      const outcome = measureGroup(group, options.runs);
+      results.push(...outcome.results);
+      series.push(outcome.series);
+      for (const r of outcome.results) {
+        console.error(`  ${r.bench} ${r.variant}: ${fixed(r.ours, 3)} ${r.unit} (ratio ${fixed(r.ratio, 2)})`);
+      }
+    }
+  }
+  console.log(resultsTable(results) + "\n");
+  console.log("Runs (unit as above; spread = (max - min) / median):\n");
+  for (const group of series) {
+    for (const s of group) {
+      console.log(
+        `- ${s.name}: ${s.values.map((v) => v.toFixed(3)).join(", ")} (spread ${(spread(s.values) * 100).toFixed(1)}%)`,
+      );
+    }
+  }
+  console.log(`\nTook ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  // Written beside and renamed, so that an interrupted run never leaves a truncated file.
+  const tmp = `${ROOT}/bench/results.json.tmp`;
+  Deno.writeTextFileSync(tmp, JSON.stringify(results, null, 2) + "\n");
+  Deno.renameSync(tmp, `${ROOT}/bench/results.json`);
+}
+
+if (import.meta.main) main();

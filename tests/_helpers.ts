@@ -1,0 +1,69 @@
+// Shared test helpers. Every test goes through the real kernel: temp files, loopback sockets,
+// pipes and child processes; nothing is mocked.
+import assert from "node:assert/strict";
+import { aio } from "../mod.ts";
+
+export { assert, aio };
+
+/** Runs `fn` with a fresh temp directory, opened as a dir fd, and removes it afterwards. */
+export async function withTempDir(fn: (path: string, dirFd: number) => Promise<void> | void): Promise<void> {
+  const path = await Deno.makeTempDir({ prefix: "aio_test_" });
+  const open = aio.openAt({ dir: aio.cwd, path, flags: { directory: true } });
+  await aio.single(open);
+  try {
+    await fn(path, open.outFile);
+  } finally {
+    aio.posix.close(open.outFile);
+    await Deno.remove(path, { recursive: true });
+  }
+}
+
+/** A TCP socket through the `socket` operation. */
+export async function tcpSocket(): Promise<number> {
+  const { AF, SOCK, IPPROTO } = aio.constants;
+  const s = aio.socket({ domain: AF.INET, flags: SOCK.STREAM | SOCK.CLOEXEC, protocol: IPPROTO.TCP });
+  await aio.single(s);
+  return s.outSocket;
+}
+
+/** A listening TCP socket on 127.0.0.1 with a kernel-chosen port. */
+export async function tcpListener(): Promise<{ fd: number; addr: Uint8Array }> {
+  const fd = await tcpSocket();
+  aio.posix.setsockopt(fd, aio.constants.SOL.SOCKET, aio.constants.SO.REUSEADDR, 1);
+  aio.posix.bind(fd, aio.ipv4("127.0.0.1", 0));
+  aio.posix.listen(fd, 128);
+  return { fd, addr: aio.posix.getsockname(fd) };
+}
+
+/** A connected TCP pair over loopback: [server side, client side], plus the listener. */
+export async function tcpPair(): Promise<{ server: number; client: number; listener: number }> {
+  const { fd: listener, addr } = await tcpListener();
+  const client = await tcpSocket();
+  const accept = aio.accept({ socket: listener });
+  await aio.multi([accept, aio.connect({ socket: client, addr })]);
+  return { server: accept.outSocket, client, listener };
+}
+
+/** Closes fds, ignoring ones already closed. */
+export function closeAll(...fds: number[]): void {
+  for (const fd of fds) {
+    try {
+      aio.posix.close(fd);
+    } catch {
+      // already closed by the test itself
+    }
+  }
+}
+
+export const enc = new TextEncoder();
+export const dec = new TextDecoder();
+
+/** Milliseconds since `t0`. */
+export function since(t0: number): number {
+  return performance.now() - t0;
+}
+
+/** The open fds of this process, from /proc. */
+export function openFds(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
+}
