@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Backend, BackendName, CompletionSink, SlotMemory } from "./backend.ts";
+import type { Backend, BackendName, SlotMemory } from "./backend.ts";
 import { SLOT_SCRATCH } from "./backend.ts";
 import { QueueError } from "./errors.ts";
 import { finalize, finalizeCanceled, RES_NOT_SUPPORTED } from "./finalize.ts";
@@ -84,7 +84,7 @@ const EMPTY_HANDLER: Handler = {};
  * while (left > 0) left -= work.complete("blocking").numCompleted;
  * ```
  */
-export class Dynamic implements Disposable, CompletionSink {
+export class Dynamic implements Disposable {
   readonly #backend: Backend;
   readonly #capacity: number;
   readonly #handler: Handler;
@@ -205,7 +205,12 @@ export class Dynamic implements Disposable, CompletionSink {
     this.#queue(list, handler ?? this.#handler, signal ? new Batch(list.length) : undefined, signal);
   }
 
-  #queue(list: readonly Operation[], handler: Handler, batch: Batch | undefined, signal: AbortSignal | undefined): void {
+  #queue(
+    list: readonly Operation[],
+    handler: Handler,
+    batch: Batch | undefined,
+    signal: AbortSignal | undefined,
+  ): void {
     if (this.#closed) throw new QueueError("Closed", "the queue is closed");
     claimBatch(list);
     const n = list.length;

@@ -25,6 +25,8 @@ export class AioError extends Error {
   /** The operation kind the error belongs to, when there is one. */
   readonly op: OperationKind | undefined;
   /**
+   * Creates the error.
+   *
    * @example
    * ```ts
    * import { AioError } from "./errors.ts";
@@ -57,6 +59,8 @@ export class AioError extends Error {
  */
 export class OperationError extends AioError {
   /**
+   * Creates the error.
+   *
    * @example
    * ```ts
    * import { OperationError } from "./errors.ts";
@@ -86,6 +90,8 @@ export class SomeOperationFailedError extends AioError {
   /** How many operations failed. */
   readonly numErrors: number;
   /**
+   * Creates the error.
+   *
    * @example
    * ```ts
    * import { SomeOperationFailedError } from "./errors.ts";
@@ -116,6 +122,8 @@ export class SomeOperationFailedError extends AioError {
  */
 export class InvalidOperationError extends AioError {
   /**
+   * Creates the error.
+   *
    * @example
    * ```ts
    * import { InvalidOperationError } from "./errors.ts";
@@ -143,6 +151,8 @@ export class InvalidOperationError extends AioError {
  */
 export class QueueError extends AioError {
   /**
+   * Creates the error.
+   *
    * @example
    * ```ts
    * import { QueueError } from "./errors.ts";
@@ -169,6 +179,8 @@ export class BackendError extends AioError {
   /** The backend that failed. */
   readonly backend: string;
   /**
+   * Creates the error.
+   *
    * @example
    * ```ts
    * import { BackendError } from "./errors.ts";

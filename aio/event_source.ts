@@ -54,9 +54,13 @@ export class EventSource implements Disposable {
       const fd = openLibc().symbols.eventfd(0, EFD.CLOEXEC | EFD.SEMAPHORE);
       if (fd < 0) {
         const e = errno();
-        throw new AioError(`eventfd failed: ${errnoName(e)}`, e === ERRNO.EMFILE ? "ProcessFdQuotaExceeded" : "SystemResources", {
-          errno: errnoName(e),
-        });
+        throw new AioError(
+          `eventfd failed: ${errnoName(e)}`,
+          e === ERRNO.EMFILE ? "ProcessFdQuotaExceeded" : "SystemResources",
+          {
+            errno: errnoName(e),
+          },
+        );
       }
       this.#fd = fd;
       this.#owned = true;

@@ -31,7 +31,7 @@ export type Id = number;
 export type Link = "unlinked" | "soft" | "hard";
 
 /** `IORING_FEAT_RW_CUR_POS`: read or write at the file's current position (zig-aio's `maxInt(u64)`). */
-export const OFFSET_CURRENT_POS = -1;
+export const OFFSET_CURRENT_POS: number = -1;
 
 /** The directory fd meaning "the current working directory" (`AT_FDCWD`, zig's `std.fs.cwd()`). */
 export const cwd: Fd = AT_FDCWD;
@@ -193,124 +193,182 @@ export function messageHeader(
 export interface Nop extends OperationBase<"nop"> {}
 /** Fsync: flushes a file to disk. */
 export interface Fsync extends OperationBase<"fsync"> {
+  /** The file descriptor. */
   file: Fd;
 }
 /** Poll: waits for readiness of `fd`. */
 export interface Poll extends OperationBase<"poll"> {
+  /** The file descriptor to poll. */
   fd: Fd;
+  /** The events to wait for. */
   events: PollEvents;
 }
 /** ReadTty: reads a terminal. */
 export interface ReadTty extends OperationBase<"readTty"> {
+  /** The terminal fd. */
   tty: Fd;
+  /** The data buffer. It is kept alive until the operation completes. */
   buffer: Uint8Array;
+  /** Translation mode; only "direct" exists on Linux and macOS. */
   mode: "direct";
+  /** Set on completion: bytes read (0 at end of file or when the peer closed). */
   outRead: number;
 }
 /** Read: reads a file at `offset` (or its position). */
 export interface Read extends OperationBase<"read"> {
+  /** The file descriptor. */
   file: Fd;
+  /** The data buffer. It is kept alive until the operation completes. */
   buffer: Uint8Array;
+  /** The file offset, or OFFSET_CURRENT_POS for the file position. */
   offset: number;
+  /** Set on completion: bytes read (0 at end of file or when the peer closed). */
   outRead: number;
 }
 /** Write: writes a file at `offset` (or its position). */
 export interface Write extends OperationBase<"write"> {
+  /** The file descriptor. */
   file: Fd;
+  /** The data buffer. It is kept alive until the operation completes. */
   buffer: Uint8Array;
+  /** The file offset, or OFFSET_CURRENT_POS for the file position. */
   offset: number;
+  /** Set on completion: bytes written. */
   outWritten: number;
 }
 /** Readv: scatter read. */
 export interface Readv extends OperationBase<"readv"> {
+  /** The file descriptor. */
   file: Fd;
+  /** The buffers, in order. */
   iov: Uint8Array[];
+  /** The file offset, or OFFSET_CURRENT_POS for the file position. */
   offset: number;
+  /** Set on completion: bytes read (0 at end of file or when the peer closed). */
   outRead: number;
 }
 /** Writev: gather write. */
 export interface Writev extends OperationBase<"writev"> {
+  /** The file descriptor. */
   file: Fd;
+  /** The buffers, in order. */
   iov: Uint8Array[];
+  /** The file offset, or OFFSET_CURRENT_POS for the file position. */
   offset: number;
+  /** Set on completion: bytes written. */
   outWritten: number;
 }
 /** Accept: accepts a connection; the new socket has CLOEXEC set. */
 export interface Accept extends OperationBase<"accept"> {
+  /** The socket fd. */
   socket: Fd;
   /** A buffer to receive the peer's address (`out_addr`), or null. */
   outAddr: Uint8Array | null;
   /** The length of the peer's address (`inout_addrlen`), set on completion. */
   inoutAddrlen: number;
+  /** Set on completion: the new socket fd. */
   outSocket: Fd;
 }
 /** Connect: connects a socket. */
 export interface Connect extends OperationBase<"connect"> {
+  /** The socket fd. */
   socket: Fd;
+  /** The address (sockaddr bytes, see `aio.ipv4`). */
   addr: Uint8Array;
+  /** How many bytes of `addr` are used. */
   addrlen: number;
 }
 /** Bind: binds a socket (IORING_OP_BIND, Linux 6.11). */
 export interface Bind extends OperationBase<"bind"> {
+  /** The socket fd. */
   socket: Fd;
+  /** The address (sockaddr bytes, see `aio.ipv4`). */
   addr: Uint8Array;
+  /** How many bytes of `addr` are used. */
   addrlen: number;
 }
 /** Listen: marks a socket as listening (IORING_OP_LISTEN, Linux 6.11). */
 export interface Listen extends OperationBase<"listen"> {
+  /** The socket fd. */
   socket: Fd;
+  /** The accept queue length. */
   backlog: number;
 }
 /** Recv: receives from a socket. */
 export interface Recv extends OperationBase<"recv"> {
+  /** The socket fd. */
   socket: Fd;
+  /** The data buffer. It is kept alive until the operation completes. */
   buffer: Uint8Array;
+  /** Flags for the call. */
   flags: RecvFlags;
+  /** Set on completion: bytes read (0 at end of file or when the peer closed). */
   outRead: number;
 }
 /** Send: sends on a socket. */
 export interface Send extends OperationBase<"send"> {
+  /** The socket fd. */
   socket: Fd;
+  /** The data buffer. It is kept alive until the operation completes. */
   buffer: Uint8Array;
+  /** Flags for the call. */
   flags: SendFlags;
+  /** Set on completion: bytes written. */
   outWritten: number;
 }
 /** RecvMsg: recvmsg(2). */
 export interface RecvMsg extends OperationBase<"recvMsg"> {
+  /** The socket fd. */
   socket: Fd;
+  /** The message header, updated in place. */
   outMsg: MessageHeader;
+  /** Flags for the call. */
   flags: RecvFlags;
+  /** Set on completion: bytes read (0 at end of file or when the peer closed). */
   outRead: number;
 }
 /** SendMsg: sendmsg(2). */
 export interface SendMsg extends OperationBase<"sendMsg"> {
+  /** The socket fd. */
   socket: Fd;
+  /** The message header. */
   msg: MessageHeader;
+  /** Flags for the call. */
   flags: SendFlags;
+  /** Set on completion: bytes written. */
   outWritten: number;
 }
 /** Shutdown: shuts a socket down. */
 export interface Shutdown extends OperationBase<"shutdown"> {
+  /** The socket fd. */
   socket: Fd;
+  /** Which direction(s) to shut down. */
   how: "recv" | "send" | "both";
 }
 /** OpenAt: opens `path` relative to `dir`; the fd has CLOEXEC set. */
 export interface OpenAt extends OperationBase<"openAt"> {
+  /** The directory fd, or aio.cwd. */
   dir: Fd;
+  /** The path, relative to `dir`. */
   path: Path;
+  /** How to open the file. */
   flags: OpenFlags;
+  /** Set on completion: the new fd. */
   outFile: Fd;
 }
 /** CloseFile: closes a file. */
 export interface CloseFile extends OperationBase<"closeFile"> {
+  /** The file descriptor. */
   file: Fd;
 }
 /** CloseDir: closes a directory. */
 export interface CloseDir extends OperationBase<"closeDir"> {
+  /** The directory fd, or aio.cwd. */
   dir: Fd;
 }
 /** Timeout: completes after `ns` nanoseconds on a monotonic clock. */
 export interface Timeout extends OperationBase<"timeout"> {
+  /** Nanoseconds. */
   ns: number;
 }
 /**
@@ -318,71 +376,101 @@ export interface Timeout extends OperationBase<"timeout"> {
  * then `Canceled`); `Canceled`, not counted as a failure, when the other op finished first.
  */
 export interface LinkTimeout extends OperationBase<"linkTimeout"> {
+  /** Nanoseconds. */
   ns: number;
 }
 /** Cancel: cancels the operation with `id` in the same queue. */
 export interface Cancel extends OperationBase<"cancel"> {
+  /** The id (`outId`) of the operation to cancel. */
   id: Id;
 }
 /** RenameAt: renames, failing with PathAlreadyExists rather than replacing (RENAME_NOREPLACE). */
 export interface RenameAt extends OperationBase<"renameAt"> {
+  /** The directory of `oldPath`. */
   oldDir: Fd;
+  /** The path to rename. */
   oldPath: Path;
+  /** The directory of `newPath`. */
   newDir: Fd;
+  /** The new path. */
   newPath: Path;
 }
 /** UnlinkAt: deletes a file, or with `removeDir` an empty directory. */
 export interface UnlinkAt extends OperationBase<"unlinkAt"> {
+  /** The directory fd, or aio.cwd. */
   dir: Fd;
+  /** The path, relative to `dir`. */
   path: Path;
+  /** Remove an empty directory (AT_REMOVEDIR) instead of a file. */
   removeDir: boolean;
 }
 /** MkDirAt: creates a directory. */
 export interface MkDirAt extends OperationBase<"mkdirAt"> {
+  /** The directory fd, or aio.cwd. */
   dir: Fd;
+  /** The path, relative to `dir`. */
   path: Path;
+  /** Permission bits of the new directory. */
   mode: number;
 }
 /** SymlinkAt: creates `linkPath` pointing at `target`. */
 export interface SymlinkAt extends OperationBase<"symlinkAt"> {
+  /** The directory fd, or aio.cwd. */
   dir: Fd;
+  /** What the link points to. */
   target: Path;
+  /** Where the link is created, relative to `dir`. */
   linkPath: Path;
 }
 /** ChildExit: waits for a child process to exit and reaps it. */
 export interface ChildExit extends OperationBase<"childExit"> {
+  /** The child process id. */
   child: number;
+  /** Set on completion: how the child ended. */
   outTerm: Term | null;
 }
 /** Socket: creates a socket. */
 export interface Socket extends OperationBase<"socket"> {
+  /** The address family (AF.*). */
   domain: number;
+  /** The socket type and SOCK.* flags. */
   flags: number;
+  /** The protocol (IPPROTO.*). */
   protocol: number;
+  /** Set on completion: the new socket fd. */
   outSocket: Fd;
 }
 /** CloseSocket: cancels every operation outstanding on the socket, then closes it (zig-aio#67). */
 export interface CloseSocket extends OperationBase<"closeSocket"> {
+  /** The socket fd. */
   socket: Fd;
 }
 /** NotifyEventSource: increments the event source's counter. */
 export interface NotifyEventSource extends OperationBase<"notifyEventSource"> {
+  /** The event source. */
   source: EventSource;
 }
 /** WaitEventSource: waits until the counter is above zero, and decrements it. */
 export interface WaitEventSource extends OperationBase<"waitEventSource"> {
+  /** The event source. */
   source: EventSource;
 }
 /** CloseEventSource: closes the event source. */
 export interface CloseEventSource extends OperationBase<"closeEventSource"> {
+  /** The event source. */
   source: EventSource;
 }
 /** Splice: moves `len` bytes between fds, one of which is a pipe. */
 export interface Splice extends OperationBase<"splice"> {
+  /** Where the data comes from. */
   in: SpliceFd;
+  /** Where the data goes. */
   out: SpliceFd;
+  /** How many bytes to move. */
   len: number;
+  /** Flags for the call. */
   flags: SpliceFlags;
+  /** Set on completion: bytes written. */
   outWritten: number;
 }
 
@@ -1068,8 +1156,14 @@ function invalid(op: Operation, code: string, detail: string): never {
 }
 
 function checkFd(op: Operation, name: string, fd: unknown, allowCwd = false): void {
-  if (typeof fd !== "number" || !Number.isInteger(fd) || fd > 0x7fff_ffff || (fd < 0 && !(allowCwd && fd === AT_FDCWD))) {
-    invalid(op, "InvalidFd", `${name} must be a non-negative integer fd${allowCwd ? " or aio.cwd" : ""}, got ${String(fd)}`);
+  if (
+    typeof fd !== "number" || !Number.isInteger(fd) || fd > 0x7fff_ffff || (fd < 0 && !(allowCwd && fd === AT_FDCWD))
+  ) {
+    invalid(
+      op,
+      "InvalidFd",
+      `${name} must be a non-negative integer fd${allowCwd ? " or aio.cwd" : ""}, got ${String(fd)}`,
+    );
   }
 }
 
@@ -1091,7 +1185,11 @@ function checkUint(op: Operation, name: string, value: unknown, max: number): vo
 function checkOffset(op: Operation, offset: unknown): void {
   if (offset === OFFSET_CURRENT_POS) return;
   if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
-    invalid(op, "OffsetOutOfRange", `offset must be a safe non-negative integer or OFFSET_CURRENT_POS, got ${String(offset)}`);
+    invalid(
+      op,
+      "OffsetOutOfRange",
+      `offset must be a safe non-negative integer or OFFSET_CURRENT_POS, got ${String(offset)}`,
+    );
   }
 }
 
@@ -1128,7 +1226,9 @@ function checkNs(op: Operation, ns: unknown): void {
 }
 
 function checkSpliceFd(op: Operation, name: string, side: unknown): void {
-  if (typeof side !== "object" || side === null) invalid(op, "InvalidArgument", `${name} must be { pipe } or { fd, offset? }`);
+  if (typeof side !== "object" || side === null) {
+    invalid(op, "InvalidArgument", `${name} must be { pipe } or { fd, offset? }`);
+  }
   if ("pipe" in side) return checkFd(op, `${name}.pipe`, (side as { pipe: unknown }).pipe);
   const other = side as { fd?: unknown; offset?: unknown };
   checkFd(op, `${name}.fd`, other.fd);
@@ -1178,7 +1278,9 @@ export function validate(op: Operation): void {
       return checkFd(op, "file", op.file);
     case "poll":
       checkFd(op, "fd", op.fd);
-      if (typeof op.events !== "object" || op.events === null) invalid(op, "InvalidArgument", "events must be an object");
+      if (typeof op.events !== "object" || op.events === null) {
+        invalid(op, "InvalidArgument", "events must be an object");
+      }
       return;
     case "readTty":
       checkFd(op, "tty", op.tty);
@@ -1271,7 +1373,11 @@ export function validate(op: Operation): void {
       checkSpliceFd(op, "out", op.out);
       return checkUint(op, "len", op.len, 0x7fff_f000);
     default:
-      throw new InvalidOperationError(undefined, "InvalidArgument", `unknown operation kind ${String((op as { kind: unknown }).kind)}`);
+      throw new InvalidOperationError(
+        undefined,
+        "InvalidArgument",
+        `unknown operation kind ${String((op as { kind: unknown }).kind)}`,
+      );
   }
 }
 
@@ -1297,14 +1403,22 @@ export function claimBatch(ops: readonly Operation[]): void {
     for (; i < n; i++) {
       const op = ops[i] as Operation & { [kInFlight]?: boolean };
       if (typeof op !== "object" || op === null || !(kInFlight in op)) {
-        throw new InvalidOperationError(undefined, "InvalidArgument", `ops[${i}] is not an operation made by an aio factory`);
+        throw new InvalidOperationError(
+          undefined,
+          "InvalidArgument",
+          `ops[${i}] is not an operation made by an aio factory`,
+        );
       }
       if (op[kInFlight]) {
         // Either queued earlier and not completed, or given twice in this batch.
         const dup = ops.indexOf(op) < i;
-        invalid(op, dup ? "DuplicateOperation" : "OperationInFlight", dup
-          ? `ops[${i}] appears twice in the batch`
-          : `ops[${i}] is still queued; wait for its completion before reusing it`);
+        invalid(
+          op,
+          dup ? "DuplicateOperation" : "OperationInFlight",
+          dup
+            ? `ops[${i}] appears twice in the batch`
+            : `ops[${i}] is still queued; wait for its completion before reusing it`,
+        );
       }
       validate(op);
       if (op.kind === "linkTimeout" && (i === 0 || ops[i - 1].link === "unlinked")) {

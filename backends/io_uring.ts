@@ -317,7 +317,12 @@ export class IoUringBackend implements Backend {
       IORING_FEAT_FAST_POLL | IORING_FEAT_CQE_SKIP | IORING_FEAT_LINKED_FILE;
     if ((features & wanted) !== wanted) {
       this.#lib.symbols.io_uring_queue_exit(this.#ring);
-      throw new BackendError("io_uring", "SystemOutdated", undefined, `kernel lacks io_uring features 0x${(wanted & ~features).toString(16)}`);
+      throw new BackendError(
+        "io_uring",
+        "SystemOutdated",
+        undefined,
+        `kernel lacks io_uring features 0x${(wanted & ~features).toString(16)}`,
+      );
     }
 
     const rv = new DataView(this.#ring.buffer);
@@ -397,7 +402,16 @@ export class IoUringBackend implements Backend {
   }
 
   // Writes one SQE and returns its base index in the Uint32Array view.
-  #put(opcode: number, flags: number, fd: number, addr: number, len: number, off: number, opFlags: number, ud: number): number {
+  #put(
+    opcode: number,
+    flags: number,
+    fd: number,
+    addr: number,
+    len: number,
+    off: number,
+    opFlags: number,
+    ud: number,
+  ): number {
     const b = (this.#tail & this.#sqMask) << 4;
     const s = this.#sqe;
     s[b] = opcode | (flags << 8);
@@ -470,7 +484,16 @@ export class IoUringBackend implements Backend {
         break;
       case "poll": {
         const e = op.events;
-        this.#put(opcode, lf, op.fd, 0, 0, 0, (e.in ? POLL.IN : 0) | (e.pri ? POLL.PRI : 0) | (e.out ? POLL.OUT : 0), ud);
+        this.#put(
+          opcode,
+          lf,
+          op.fd,
+          0,
+          0,
+          0,
+          (e.in ? POLL.IN : 0) | (e.pri ? POLL.PRI : 0) | (e.out ? POLL.OUT : 0),
+          ud,
+        );
         break;
       }
       case "readTty":
@@ -540,7 +563,16 @@ export class IoUringBackend implements Backend {
         this.#put(opcode, lf, op.socket, 0, op.how === "recv" ? 0 : op.how === "send" ? 1 : 2, 0, 0, ud);
         break;
       case "openAt":
-        this.#put(opcode, lf, op.dir, this.#path(op.path, keep), op.flags.permissions ?? 0o644, 0, openFlags(op.flags), ud);
+        this.#put(
+          opcode,
+          lf,
+          op.dir,
+          this.#path(op.path, keep),
+          op.flags.permissions ?? 0o644,
+          0,
+          openFlags(op.flags),
+          ud,
+        );
         break;
       case "closeFile":
         this.#put(opcode, lf, op.file, 0, 0, 0, 0, ud);
@@ -607,7 +639,16 @@ export class IoUringBackend implements Backend {
       case "closeSocket": {
         // zig-aio#67: closing a socket first cancels everything outstanding on it. The cancel's
         // success is skipped; its failure (nothing to cancel) is an internal CQE, ignored.
-        const b = this.#put(IORING_OP.ASYNC_CANCEL, IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS, op.socket, 0, 0, 0, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD, 0);
+        const b = this.#put(
+          IORING_OP.ASYNC_CANCEL,
+          IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS,
+          op.socket,
+          0,
+          0,
+          0,
+          IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD,
+          0,
+        );
         this.#sqe[b + 9] = INTERNAL;
         this.#put(opcode, lf, op.socket, 0, 0, 0, 0, ud);
         break;

@@ -34,7 +34,12 @@ function envBackend(): string | undefined {
 export function requestedBackend(option?: BackendName | "auto"): BackendName | "auto" {
   const wanted = option ?? envBackend() ?? "auto";
   if (wanted !== "auto" && wanted !== "io_uring" && wanted !== "posix" && wanted !== "iocp") {
-    throw new BackendError(String(wanted), "InvalidArgument", undefined, "AIO_BACKEND must be auto, io_uring, posix or iocp");
+    throw new BackendError(
+      String(wanted),
+      "InvalidArgument",
+      undefined,
+      "AIO_BACKEND must be auto, io_uring, posix or iocp",
+    );
   }
   return wanted;
 }

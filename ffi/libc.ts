@@ -54,6 +54,8 @@ export const libcSymbols = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+import { loadLibrary } from "./loader.ts";
+
 /** The loaded library. */
 export type Libc = Deno.DynamicLibrary<typeof libcSymbols>;
 
@@ -70,18 +72,13 @@ let errnoView: Int32Array | undefined;
  * ```
  */
 export function openLibc(): Libc {
-  if (cached) return cached;
-  const tried = Deno.build.os === "darwin" ? ["libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
-  const reasons: string[] = [];
-  for (const path of tried) {
-    try {
-      cached = Deno.dlopen(path, libcSymbols);
-      return cached;
-    } catch (err) {
-      reasons.push(err instanceof Error ? err.message.split("\n")[0] : String(err));
-    }
-  }
-  throw new Error(`could not load libc; tried ${tried.map((p, i) => `${p} (${reasons[i]})`).join(", ")}`);
+  cached ??= loadLibrary(
+    "libc",
+    Deno.build.os === "darwin" ? ["libSystem.B.dylib"] : ["libc.so.6", "libc.so"],
+    libcSymbols,
+    "",
+  );
+  return cached;
 }
 
 /**

@@ -22,32 +22,17 @@ export const liburingSymbols = {
   io_uring_register_probe: { parameters: ["buffer", "buffer", "u32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+import { loadLibrary } from "./loader.ts";
+
 /** The loaded library. */
 export type Liburing = Deno.DynamicLibrary<typeof liburingSymbols>;
 
-/** Thrown when liburing cannot be loaded: it names every path that was tried. */
-export class LibraryNotFoundError extends Error {
-  /** The paths tried, in order. */
-  readonly tried: readonly string[];
-  /**
-   * @example
-   * ```ts
-   * import { LibraryNotFoundError } from "./liburing.ts";
-   * const err = new LibraryNotFoundError("liburing", ["liburing.so.2"], ["not found"]);
-   * console.log(err.tried);
-   * ```
-   */
-  constructor(library: string, tried: readonly string[], reasons: readonly string[]) {
-    super(
-      `could not load ${library}; tried ${
-        tried.map((p, i) => `${p} (${reasons[i]})`).join(", ")
-      }. Install it: Debian and Ubuntu \`apt-get install liburing2\`, Fedora \`dnf install liburing\`, ` +
-        `Arch \`pacman -S liburing\`, or set AIO_LIBURING_PATH to the library's path.`,
-    );
-    this.name = "LibraryNotFoundError";
-    this.tried = tried;
-  }
-}
+export { LibraryNotFoundError } from "./loader.ts";
+
+/** What to do when liburing is missing. */
+export const LIBURING_HINT =
+  "Install it: Debian and Ubuntu `apt-get install liburing2`, Fedora `dnf install liburing`, " +
+  "Arch `pacman -S liburing`, or set AIO_LIBURING_PATH to the library's path.";
 
 /** The candidate paths for liburing: `AIO_LIBURING_PATH`, then the sonames. */
 export function liburingCandidates(): string[] {
@@ -76,16 +61,6 @@ let cached: Liburing | undefined;
  * ```
  */
 export function openLiburing(): Liburing {
-  if (cached) return cached;
-  const tried = liburingCandidates();
-  const reasons: string[] = [];
-  for (const path of tried) {
-    try {
-      cached = Deno.dlopen(path, liburingSymbols);
-      return cached;
-    } catch (err) {
-      reasons.push(err instanceof Error ? err.message.split("\n")[0] : String(err));
-    }
-  }
-  throw new LibraryNotFoundError("liburing", tried, reasons);
+  cached ??= loadLibrary("liburing", liburingCandidates(), liburingSymbols, LIBURING_HINT);
+  return cached;
 }

@@ -17,7 +17,11 @@ Deno.test("LinkTimeout: zig-aio's six cases", async (t) => {
     assert.equal(lt.outError?.errno, "ETIME");
   });
   await t.step("timeout(long, soft) + linkTimeout(short, soft) + timeout: 3 errors", async () => {
-    const ops = [aio.timeout({ ns: LONG, link: "soft" }), aio.linkTimeout({ ns: SHORT, link: "soft" }), aio.timeout({ ns: SHORT })];
+    const ops = [
+      aio.timeout({ ns: LONG, link: "soft" }),
+      aio.linkTimeout({ ns: SHORT, link: "soft" }),
+      aio.timeout({ ns: SHORT }),
+    ];
     assert.equal(await aio.complete(ops), 3);
     assert.deepEqual(ops.map((o) => o.outError?.code), ["Canceled", "Expired", "Canceled"]);
   });
@@ -30,15 +34,27 @@ Deno.test("LinkTimeout: zig-aio's six cases", async (t) => {
     assert.equal(lt.outError?.code, "Canceled");
   });
   await t.step("timeout(short, soft) + linkTimeout(long, soft) + timeout: no errors", async () => {
-    const ops = [aio.timeout({ ns: SHORT, link: "soft" }), aio.linkTimeout({ ns: LONG, link: "soft" }), aio.timeout({ ns: SHORT })];
+    const ops = [
+      aio.timeout({ ns: SHORT, link: "soft" }),
+      aio.linkTimeout({ ns: LONG, link: "soft" }),
+      aio.timeout({ ns: SHORT }),
+    ];
     assert.equal(await aio.complete(ops), 0);
   });
   await t.step("timeout(long, soft) + linkTimeout(short, hard) + timeout: 3 errors", async () => {
-    const ops = [aio.timeout({ ns: LONG, link: "soft" }), aio.linkTimeout({ ns: SHORT, link: "hard" }), aio.timeout({ ns: SHORT })];
+    const ops = [
+      aio.timeout({ ns: LONG, link: "soft" }),
+      aio.linkTimeout({ ns: SHORT, link: "hard" }),
+      aio.timeout({ ns: SHORT }),
+    ];
     assert.equal(await aio.complete(ops), 3);
   });
   await t.step("timeout(short, hard) + linkTimeout(long, soft) + timeout: no errors", async () => {
-    const ops = [aio.timeout({ ns: SHORT, link: "hard" }), aio.linkTimeout({ ns: LONG, link: "soft" }), aio.timeout({ ns: SHORT })];
+    const ops = [
+      aio.timeout({ ns: SHORT, link: "hard" }),
+      aio.linkTimeout({ ns: LONG, link: "soft" }),
+      aio.timeout({ ns: SHORT }),
+    ];
     assert.equal(await aio.complete(ops), 0);
   });
 });
@@ -58,7 +74,10 @@ Deno.test("hard link: a failure does not stop the next operation, which still ru
   const next = aio.timeout({ ns: 1_000_000 });
   assert.equal(await aio.complete([bad, next]), 1);
   assert.equal(next.outError, null);
-  await assert.rejects(aio.multi([aio.openAt({ dir: aio.cwd, path: "/nonexistent/x", link: "hard" }), aio.nop()]), aio.SomeOperationFailedError);
+  await assert.rejects(
+    aio.multi([aio.openAt({ dir: aio.cwd, path: "/nonexistent/x", link: "hard" }), aio.nop()]),
+    aio.SomeOperationFailedError,
+  );
 });
 
 Deno.test("links order execution: a linked write lands before the read that follows it", async () => {
@@ -90,7 +109,7 @@ Deno.test("io_uring rule: a short read breaks a soft link (link hard to run rega
   closeAll(r, w);
 });
 
-Deno.test("Cancel: by id, then the stale id is NotFound", async () => {
+Deno.test("Cancel: by id, then the stale id is NotFound", () => {
   using work = new aio.Dynamic({ capacity: 16 });
   const t0 = performance.now();
   const timer = aio.timeout({ ns: 2_000_000_000 });
@@ -134,7 +153,10 @@ Deno.test("AbortSignal cancels what the call covers", async () => {
   assert.equal(await aio.complete([recv], { signal: controller.signal }), 1);
   assert.equal(recv.outError?.code, "Canceled");
   assert.ok(since(t0) < 1000);
-  await assert.rejects(aio.single(aio.nop(), { signal: controller.signal }), (e: unknown) => (e as Error).name === "AbortError");
+  await assert.rejects(
+    aio.single(aio.nop(), { signal: controller.signal }),
+    (e: unknown) => (e as Error).name === "AbortError",
+  );
 
   using work = new aio.Dynamic();
   const c2 = new AbortController();

@@ -63,7 +63,10 @@ Deno.test("read: at an offset, and NotOpenForReading", async () => {
     const wo = aio.openAt({ dir, path: "test", flags: { mode: "write_only" } });
     await aio.single(wo);
     const bad = aio.read({ file: wo.outFile, buffer: buf, offset: 0 });
-    await assert.rejects(aio.single(bad), (e: aio.OperationError) => e.code === "NotOpenForReading" && e.errno === "EBADF");
+    await assert.rejects(
+      aio.single(bad),
+      (e: aio.OperationError) => e.code === "NotOpenForReading" && e.errno === "EBADF",
+    );
     assert.equal(bad.outError?.op, "read");
     closeAll(wo.outFile);
   });
@@ -134,7 +137,10 @@ Deno.test("writev and readv", async () => {
 Deno.test("openAt, closeFile, closeDir", async () => {
   await withTempDir(async (path, dir) => {
     const missing = aio.openAt({ dir, path: "test" });
-    await assert.rejects(aio.single(missing), (e: aio.OperationError) => e.code === "FileNotFound" && e.errno === "ENOENT");
+    await assert.rejects(
+      aio.single(missing),
+      (e: aio.OperationError) => e.code === "FileNotFound" && e.errno === "ENOENT",
+    );
     await Deno.writeTextFile(`${path}/test`, "");
     const ok = aio.openAt({ dir, path: "test" });
     await aio.single(ok);
@@ -181,7 +187,10 @@ Deno.test("renameAt: FileNotFound, success, PathAlreadyExists (no replace)", asy
 
 Deno.test("unlinkAt: files and, with removeDir, directories", async () => {
   await withTempDir(async (path, dir) => {
-    await assert.rejects(aio.single(aio.unlinkAt({ dir, path: "test" })), (e: aio.OperationError) => e.code === "FileNotFound");
+    await assert.rejects(
+      aio.single(aio.unlinkAt({ dir, path: "test" })),
+      (e: aio.OperationError) => e.code === "FileNotFound",
+    );
     await Deno.writeTextFile(`${path}/test`, "");
     await aio.single(aio.unlinkAt({ dir, path: "test" }));
     await assert.rejects(Deno.stat(`${path}/test`), Deno.errors.NotFound);
@@ -197,7 +206,10 @@ Deno.test("mkdirAt: creates, then PathAlreadyExists", async () => {
     const st = await Deno.stat(`${path}/test`);
     assert.ok(st.isDirectory);
     assert.equal(st.mode! & 0o777, 0o700);
-    await assert.rejects(aio.single(aio.mkdirAt({ dir, path: "test" })), (e: aio.OperationError) => e.code === "PathAlreadyExists");
+    await assert.rejects(
+      aio.single(aio.mkdirAt({ dir, path: "test" })),
+      (e: aio.OperationError) => e.code === "PathAlreadyExists",
+    );
   });
 });
 
@@ -237,7 +249,10 @@ Deno.test("socket/TCP: bind, listen, accept, connect, send, recv, shutdown, clos
   const client = await tcpSocket();
   const bindAddr = aio.ipv4("127.0.0.1", 0);
   if (aio.isSupported(["bind", "listen"])) {
-    await aio.multi([aio.bind({ socket: server, addr: bindAddr, link: "soft" }), aio.listen({ socket: server, backlog: 1 })]);
+    await aio.multi([
+      aio.bind({ socket: server, addr: bindAddr, link: "soft" }),
+      aio.listen({ socket: server, backlog: 1 }),
+    ]);
   } else {
     aio.posix.bind(server, bindAddr);
     aio.posix.listen(server, 1);

@@ -1,0 +1,29 @@
+// Port of zig-aio's examples/aio_dynamic.zig: queue work, then complete it as it finishes.
+//   deno run --allow-ffi --allow-read examples/aio_dynamic.ts
+import { aio } from "../mod.ts";
+
+const dir = new URL("..", import.meta.url).pathname;
+const f = aio.openAt({ dir: aio.cwd, path: `${dir}deno.json` });
+const f2 = aio.openAt({ dir: aio.cwd, path: `${dir}LICENSE` });
+await aio.multi([f, f2]);
+
+const buf = new Uint8Array(4096);
+const buf2 = new Uint8Array(4096);
+const read = aio.read({ file: f.outFile, buffer: buf });
+const read2 = aio.read({ file: f2.outFile, buffer: buf2 });
+
+using work = new aio.Dynamic({ capacity: 16 });
+work.queue([read, read2]);
+
+let numWork = 2;
+while (numWork > 0) {
+  // completeAsync waits without blocking Deno's event loop; complete("blocking") would block.
+  const ret = await work.completeAsync();
+  numWork -= ret.numCompleted;
+}
+
+const text = new TextDecoder();
+console.log(text.decode(buf.subarray(0, read.outRead)));
+console.log(text.decode(buf2.subarray(0, read2.outRead)));
+work.queue([aio.closeFile({ file: f.outFile }), aio.closeFile({ file: f2.outFile })]);
+work.completeAll();
