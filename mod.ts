@@ -9,3 +9,4 @@
  * @module
  */
 export * as aio from "./aio/mod.ts";
+export * as coro from "./coro/mod.ts";

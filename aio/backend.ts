@@ -55,6 +55,8 @@ export interface Backend {
   finishChildExit?(res: number, slot: SlotMemory, keep: unknown[]): number;
   /** Submits what is encoded; waits for at least `minComplete` completions (0: do not wait). */
   submit(minComplete: number): void;
+  /** Submits what is encoded and waits at most `timeoutNs` for one completion. */
+  submitWithin(timeoutNs: number): void;
   /** Consumes available completions into `sink`; returns how many user completions it gave. */
   reap(sink: CompletionSink): number;
   /** Resolves when a completion may be available, without blocking the event loop. */

@@ -401,6 +401,48 @@ export class Dynamic implements Disposable {
   }
 
   /**
+   * Resolves when a completion may be ready, without blocking the event loop (what
+   * `completeAsync` awaits between its nonblocking completes). For schedulers built on top.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using work = new aio.Dynamic();
+   * work.queue(aio.timeout({ ns: 1e6 }));
+   * work.complete("nonblocking");
+   * await work.park();
+   * work.complete("nonblocking");
+   * ```
+   */
+  park(): Promise<void> {
+    return this.#backend.park();
+  }
+
+  /**
+   * Submits what is queued and waits, blocking the thread, at most `timeoutNs` for a
+   * completion, then completes what is ready. The bounded half of an adaptive wait.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using work = new aio.Dynamic();
+   * work.queue(aio.timeout({ ns: 1e9 }));
+   * console.log(work.completeWithin(50_000).numCompleted); // 0 after 50 µs
+   * work.close();
+   * ```
+   */
+  completeWithin(timeoutNs: number, handler?: Handler): CompletionResult {
+    if (this.#closed) throw new QueueError("Closed", "the queue is closed");
+    this.#numCompleted = 0;
+    this.#numErrors = 0;
+    if (this.#inFlight === 0) return { numCompleted: 0, numErrors: 0 };
+    const h = handler ?? this.#handler;
+    this.#backend.submitWithin(timeoutNs);
+    this.#reap(h);
+    return { numCompleted: this.#numCompleted, numErrors: this.#numErrors };
+  }
+
+  /**
    * Internal: queues `ops` as one batch and completes it, without blocking the event loop.
    * Waits for room when the queue is full. Resolves with the batch's error count.
    */

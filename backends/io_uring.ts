@@ -68,6 +68,8 @@ const U32 = 4294967296;
 const EINTR = ERRNO.EINTR;
 const EAGAIN = ERRNO.EAGAIN;
 const EBUSY = ERRNO.EBUSY;
+const ETIME = ERRNO.ETIME;
+const IORING_ENTER_EXT_ARG = 1 << 3;
 
 /** Options for {@linkcode IoUringBackend}. */
 export interface IoUringOptions {
@@ -278,6 +280,9 @@ export class IoUringBackend implements Backend {
   #parked: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   readonly #wakeByte = stableBytes(1);
+  // struct io_uring_getevents_arg { u64 sigmask; u32 sigmask_sz; u32 pad; u64 ts; } and its timespec.
+  readonly #waitTs = new BigInt64Array(new ArrayBuffer(16));
+  readonly #waitArg = new BigUint64Array(new ArrayBuffer(24));
 
   /**
    * Creates a ring. Throws {@linkcode BackendError} when io_uring is refused or too old.
@@ -354,6 +359,7 @@ export class IoUringBackend implements Backend {
     this.#tail = this.#sq[this.#sqTail];
     this.maxBatch = this.#sqEntries - 2;
 
+    this.#waitArg[2] = BigInt(addressOf(this.#waitTs));
     if (!probed) probed = this.#probe();
     this.#waitid = probed[IORING_OP.WAITID] === 1;
   }
@@ -712,6 +718,27 @@ export class IoUringBackend implements Backend {
       // EAGAIN/EBUSY: the kernel holds overflowed completions and wants them reaped first.
       if (r === -EAGAIN || r === -EBUSY) return;
       throw new BackendError("io_uring", "Unexpected", errnoName(-r), "io_uring_enter failed");
+    }
+  }
+
+  /** Submits, then waits up to `timeoutNs` for a completion (IORING_ENTER_EXT_ARG). */
+  submitWithin(timeoutNs: number): void {
+    const pending = (this.#tail - Atomics.load(this.#sq, this.#sqHead)) >>> 0;
+    Atomics.store(this.#sq, this.#sqTail, this.#tail);
+    this.#waitTs[0] = BigInt(Math.floor(timeoutNs / 1e9));
+    this.#waitTs[1] = BigInt(timeoutNs % 1e9);
+    for (;;) {
+      const r = this.#lib.symbols.io_uring_enter2(
+        this.fd,
+        pending,
+        1,
+        IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+        this.#waitArg,
+        24n,
+      );
+      if (r >= 0 || r === -ETIME || r === -EAGAIN || r === -EBUSY) return;
+      if (r === -EINTR) continue;
+      throw new BackendError("io_uring", "Unexpected", errnoName(-r), "io_uring_enter2 failed");
     }
   }
 

@@ -18,6 +18,9 @@ export const liburingSymbols = {
   // int io_uring_enter(unsigned fd, unsigned to_submit, unsigned min_complete, unsigned flags, sigset_t *sig);
   // Declared with i32/u32 only so that V8 takes the fast-call path (about 10 ns a call).
   io_uring_enter: { parameters: ["u32", "u32", "u32", "u32", "pointer"], result: "i32" },
+  // int io_uring_enter2(unsigned fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+  //                     sigset_t *sig, size_t sz);  with IORING_ENTER_EXT_ARG, sig is a getevents arg
+  io_uring_enter2: { parameters: ["u32", "u32", "u32", "u32", "buffer", "usize"], result: "i32" },
   // int io_uring_register_probe(struct io_uring *ring, struct io_uring_probe *p, unsigned nr);
   io_uring_register_probe: { parameters: ["buffer", "buffer", "u32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -1,0 +1,612 @@
+/**
+ * The coro scheduler and its tasks (zig-aio's `coro.Scheduler`, `coro.Task`, `coro.io`).
+ *
+ * Tasks are async functions. Their I/O goes into one `aio.Dynamic`; the scheduler submits it when
+ * every task it resumed has suspended again (on I/O, a yield or a sync primitive), so the I/O of
+ * all tasks in a tick reaches the kernel in one `io_uring_enter`. A task that awaits something
+ * foreign (a timer, `fetch`, any promise) cannot stall the others: a macrotask fallback submits
+ * and waits for their I/O anyway. Waiting never blocks Deno's event loop unless `wait: "block"`.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import * as aio from "../aio/mod.ts";
+import { CanceledError, CoroError } from "./errors.ts";
+
+/** How the scheduler waits when every task is suspended on I/O. */
+export type WaitMode = "park" | "adaptive" | "block";
+
+/** Options for {@linkcode Scheduler}. */
+export interface SchedulerOptions {
+  /** Operations in flight at once, all tasks together (zig-aio's `io_queue_entries`). Default 4096. */
+  ioQueueEntries?: number;
+  /**
+   * - `park`: wait in Deno's event loop (a pipe wake-up); never blocks the thread.
+   * - `adaptive` (default): when every task waits on I/O, first wait in the kernel for at most
+   *   `spinNs`, then park. Timers and other callbacks are delayed by at most `spinNs`.
+   * - `block`: when every task waits on I/O, block in the kernel until a completion. Fastest; only
+   *   for programs whose every wake-up is coro I/O (no timers, no foreign promises to wait for).
+   */
+  wait?: WaitMode;
+  /** The bounded wait of `adaptive`, in ns. Default 50 µs. */
+  spinNs?: number;
+  /** The aio backend (default `auto`). */
+  backend?: aio.BackendName | "auto";
+}
+
+/** Options for {@linkcode Scheduler.spawn}. */
+export interface SpawnOptions {
+  /** A name for debugging. */
+  name?: string;
+  /** The scheduler collects the task's result itself; nobody will `complete` it. */
+  detached?: boolean;
+}
+
+/** `wait` returns the result; `cancel` cancels first and returns the partial result. */
+export type CompleteMode = "wait" | "cancel";
+
+type Status = "running" | "io" | "io_cancel" | "yield" | "wait" | "completed";
+
+interface IoCall {
+  remaining: number;
+  errors: number;
+  ids: number[];
+  task: Task<unknown>;
+  canceling: boolean;
+}
+
+const storage = new AsyncLocalStorage<Task<unknown>>();
+
+// Internal access to Task's private state, for the scheduler and the sync primitives. Assigned in
+// Task's static block, which alone can reach its # fields.
+let suspendTask!: (task: Task<unknown>, status: Status, io?: IoCall) => Promise<void>;
+let resumeTask!: (task: Task<unknown>) => void;
+let taskStatus!: (task: Task<unknown>) => Status;
+let taskCanceled!: (task: Task<unknown>) => boolean;
+let finishTask!: (task: Task<unknown>, ok: boolean, value: unknown) => void;
+
+/**
+ * A spawned task (zig-aio's `coro.Task`).
+ *
+ * @example
+ * ```ts
+ * import { aio, coro } from "../mod.ts";
+ * await using scheduler = new coro.Scheduler();
+ * const task = scheduler.spawn(async (ns: number) => {
+ *   await coro.io.single(aio.timeout({ ns }));
+ *   return "done";
+ * }, [1_000_000]);
+ * console.log(await task.complete("wait")); // "done"
+ * ```
+ */
+export class Task<R = unknown> {
+  /** The name given at spawn. */
+  readonly name: string;
+  /** The scheduler running the task. */
+  readonly scheduler: Scheduler;
+  /** Whether nobody will collect the result. */
+  readonly detached: boolean;
+  #status: Status = "running";
+  #yieldState = 0;
+  #canceled = false;
+  #cancelable = true;
+  #ok = true;
+  #value: unknown;
+  #resume: (() => void) | undefined;
+  #io: IoCall | undefined;
+  #waiters: Task<unknown>[] = [];
+  readonly #done: Promise<void>;
+  #markDone!: () => void;
+
+  static {
+    suspendTask = (task, status, io) => {
+      task.#status = status;
+      task.#io = io;
+      const p = new Promise<void>((resolve) => (task.#resume = resolve));
+      task.scheduler._suspended();
+      return p;
+    };
+    resumeTask = (task) => {
+      const resume = task.#resume;
+      if (resume === undefined) return;
+      task.#resume = undefined;
+      task.#status = "running";
+      task.#io = undefined;
+      task.scheduler._resumed();
+      resume();
+    };
+    taskStatus = (task) => task.#status;
+    taskCanceled = (task) => task.#canceled && task.#cancelable;
+    finishTask = (task, ok, value) => {
+      task.#status = "completed";
+      task.#ok = ok;
+      task.#value = value;
+      task.#markDone();
+      for (const w of task.#waiters) resumeTask(w);
+      task.#waiters.length = 0;
+    };
+  }
+
+  /** @internal Use {@linkcode Scheduler.spawn}. */
+  constructor(scheduler: Scheduler, name: string, detached: boolean) {
+    this.scheduler = scheduler;
+    this.name = name;
+    this.detached = detached;
+    this.#done = new Promise<void>((resolve) => (this.#markDone = resolve));
+  }
+
+  /** Whether the task has returned. */
+  get isComplete(): boolean {
+    return this.#status === "completed";
+  }
+
+  /** The task's yield state: what it passed to `coro.yield`, 0 when it is not yielded. */
+  state(): number {
+    return this.#status === "yield" ? this.#yieldState : 0;
+  }
+
+  /**
+   * Resumes a task suspended in `coro.yield`. Throws {@linkcode CoroError} `NotYielded` when the
+   * task is not yielded by user code (zig-aio calls that a programming error).
+   */
+  wakeup(): void {
+    if (this.#status !== "yield") {
+      throw new CoroError("NotYielded", `task ${this.name} is ${this.#status}, not yielded by coro.yield`);
+    }
+    this.#yieldState = 0;
+    resumeTask(this as Task<unknown>);
+  }
+
+  /** Wakes the task if its yield state is `state`. */
+  wakeupIf(state: number): void {
+    if (this.#status === "yield" && this.#yieldState === state) this.wakeup();
+  }
+
+  /**
+   * Cancels the task: its in-flight I/O is canceled and it sees {@linkcode CanceledError} from
+   * its current or next `coro.yield` or `coro.io` call (unless it made itself uncancelable).
+   */
+  cancel(): void {
+    if (this.#status === "completed" || this.#canceled) return;
+    this.#canceled = true;
+    if (!this.#cancelable) return;
+    if (this.#status === "io" && this.#io !== undefined) {
+      this.scheduler._cancelIo(this.#io);
+    } else if (this.#status === "yield" || this.#status === "wait") {
+      resumeTask(this as Task<unknown>);
+    }
+  }
+
+  /**
+   * Waits for the task and returns its result (`wait`), or cancels it first and returns what it
+   * returned, `undefined` if it ended with {@linkcode CanceledError} (`cancel`). An error the task
+   * threw is rethrown. Inside a task, the caller suspends cooperatively.
+   */
+  complete(mode?: "wait"): Promise<R>;
+  /** Cancels the task, waits for it, and returns its partial result. */
+  complete(mode: "cancel"): Promise<R | undefined>;
+  /** Waits for the task (`wait`) or cancels it first (`cancel`). */
+  complete(mode: CompleteMode): Promise<R | undefined>;
+  async complete(mode: CompleteMode = "wait"): Promise<R | undefined> {
+    if (mode === "cancel") this.cancel();
+    if (this.#status !== "completed") {
+      const me = storage.getStore();
+      if (me !== undefined && me.scheduler === this.scheduler && me !== (this as Task<unknown>)) {
+        this.#waiters.push(me);
+        await suspendTask(me, "wait");
+        if (!this.isComplete) {
+          // The waiting task itself was canceled.
+          throw new CanceledError();
+        }
+      } else {
+        await this.#done;
+      }
+    }
+    if (this.#ok) return this.#value as R;
+    if (this.#value instanceof CanceledError || (this.#value as aio.AioError)?.code === "Canceled") {
+      if (mode === "cancel") return undefined;
+    }
+    throw this.#value;
+  }
+
+  /** Internal: the task's done promise (for the scheduler's run). */
+  get _done(): Promise<void> {
+    return this.#done;
+  }
+
+  /** Internal: sets the task's cancelability; see {@linkcode setCancelable}. */
+  _setCancelable(cancelable: boolean): void {
+    if (this.#canceled && this.#cancelable) throw new CanceledError();
+    this.#cancelable = cancelable;
+    if (cancelable && this.#canceled) throw new CanceledError();
+  }
+
+  /** Internal: suspends in `coro.yield`. */
+  async _yield(state: number): Promise<void> {
+    if (this.#canceled && this.#cancelable) throw new CanceledError();
+    this.#yieldState = state;
+    await suspendTask(this as Task<unknown>, "yield");
+    this.#yieldState = 0;
+    if (this.#canceled && this.#cancelable) throw new CanceledError();
+  }
+}
+
+/**
+ * Runs tasks and merges their I/O into one queue (zig-aio's `coro.Scheduler`).
+ *
+ * @example
+ * ```ts
+ * import { aio, coro } from "../mod.ts";
+ * await using scheduler = new coro.Scheduler();
+ * for (let i = 0; i < 3; i++) {
+ *   scheduler.spawn(async () => await coro.io.single(aio.timeout({ ns: 1_000_000 })), []);
+ * }
+ * await scheduler.run("wait");
+ * ```
+ */
+export class Scheduler implements AsyncDisposable {
+  /** The queue all tasks' I/O goes through. */
+  readonly io: aio.Dynamic;
+  /** The wait mode in use. */
+  readonly wait: WaitMode;
+  readonly #spinNs: number;
+  readonly #live = new Set<Task<unknown>>();
+  readonly #calls: (IoCall | undefined)[];
+  #queueing: IoCall | undefined;
+  #runnable = 0;
+  #stepQueued = false;
+  #fallbackQueued = false;
+  #fallbackAt = 0;
+  #steps = 0;
+  #parked = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  #spaceWaiters: (() => void)[] = [];
+  readonly #handler: aio.Handler;
+  readonly #step = () => {
+    this.#stepQueued = false;
+    this.#advance(true);
+  };
+  readonly #fallback = () => {
+    this.#fallbackQueued = false;
+    // A step since the timer was set already took care of the I/O (and set its own timer if
+    // tasks were still runnable then).
+    if (this.#steps === this.#fallbackAt) this.#advance(false);
+  };
+  readonly #onPark = () => {
+    this.#parked = false;
+    this.#advance(this.#runnable === 0);
+  };
+
+  /**
+   * Creates a scheduler and its I/O queue.
+   *
+   * @example
+   * ```ts
+   * import { coro } from "../mod.ts";
+   * const scheduler = new coro.Scheduler({ wait: "park" });
+   * await scheduler.close();
+   * ```
+   */
+  constructor(options: SchedulerOptions = {}) {
+    const entries = options.ioQueueEntries ?? 4096;
+    this.wait = options.wait ?? "adaptive";
+    this.#spinNs = options.spinNs ?? 50_000;
+    this.#calls = new Array(entries).fill(undefined);
+    this.#handler = {
+      aioQueue: (id) => {
+        const call = this.#queueing!;
+        this.#calls[id & 0xffff] = call;
+        call.ids.push(id);
+      },
+      aioComplete: (id, _userdata, failed) => {
+        const slot = id & 0xffff;
+        const call = this.#calls[slot]!;
+        this.#calls[slot] = undefined;
+        if (failed) call.errors++;
+        if (--call.remaining === 0) resumeTask(call.task);
+        if (this.#spaceWaiters.length > 0) this.#spaceWaiters.shift()!();
+      },
+    };
+    this.io = new aio.Dynamic({ capacity: entries, backend: options.backend, handler: this.#handler });
+  }
+
+  /** Tasks spawned and not yet returned. */
+  get liveTasks(): number {
+    return this.#live.size;
+  }
+
+  /**
+   * Spawns a task: calls `fn(...args)` at once; it runs until its first suspension.
+   *
+   * @example
+   * ```ts
+   * import { coro } from "../mod.ts";
+   * await using scheduler = new coro.Scheduler();
+   * const task = scheduler.spawn((a: number, b: number) => a + b, [1, 2], { name: "add" });
+   * console.log(await task.complete("wait")); // 3
+   * ```
+   */
+  spawn<A extends unknown[], R>(
+    fn: (...args: A) => R | Promise<R>,
+    args: A,
+    options: SpawnOptions = {},
+  ): Task<Awaited<R>> {
+    if (this.#closed) throw new CoroError("Closed", "the scheduler is closed");
+    const task = new Task<Awaited<R>>(this, options.name ?? fn.name ?? "anonymous", options.detached ?? false);
+    const t = task as Task<unknown>;
+    this.#live.add(t);
+    this.#runnable++;
+    let result: R | Promise<R>;
+    try {
+      result = storage.run(t, fn, ...args);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    Promise.resolve(result).then(
+      (value) => this.#finished(t, true, value),
+      (err) => this.#finished(t, false, err),
+    );
+    return task;
+  }
+
+  #finished(task: Task<unknown>, ok: boolean, value: unknown): void {
+    this.#live.delete(task);
+    this.#runnable--;
+    finishTask(task, ok, value);
+    if (!ok && task.detached && !(value instanceof CanceledError)) {
+      // Nobody will collect it: do not let the failure vanish.
+      console.error(`coro: detached task ${task.name} failed:`, value);
+    }
+    if (this.#live.size === 0) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+    this.#kick();
+  }
+
+  /** Internal: a task suspended (on I/O, a yield, a primitive). */
+  _suspended(): void {
+    this.#runnable--;
+    this.#kick();
+  }
+
+  /** Internal: a task was resumed and will run in a microtask. */
+  _resumed(): void {
+    this.#runnable++;
+  }
+
+  // Decides when to submit and wait. With every task suspended, the step runs as a microtask, so
+  // that the I/O of all tasks suspended in this turn goes out in one submission.
+  #kick(): void {
+    if (this.#runnable === 0) {
+      if (!this.#stepQueued) {
+        this.#stepQueued = true;
+        queueMicrotask(this.#step);
+      }
+    } else if (this.io.inFlight > 0) {
+      this.#armFallback();
+    }
+  }
+
+  #advance(mayWait: boolean): void {
+    if (this.#closed) return;
+    this.#steps++;
+    const io = this.io;
+    const handler = this.#handler;
+    while (io.inFlight > 0) {
+      io.complete("nonblocking", handler);
+      if (!mayWait || this.#runnable > 0 || io.inFlight === 0) break;
+      if (this.wait === "block") {
+        io.complete("blocking", handler);
+      } else if (this.wait === "adaptive") {
+        if (io.completeWithin(this.#spinNs, handler).numCompleted === 0) break;
+      } else {
+        break;
+      }
+    }
+    if (io.inFlight === 0) return;
+    if (this.#runnable === 0 || !mayWait) {
+      // Nobody will submit again this turn: wait for completions in the event loop.
+      if (!this.#parked) {
+        this.#parked = true;
+        io.park().then(this.#onPark);
+      }
+    } else {
+      // Resumed tasks normally suspend again within this turn and step us; if one awaits
+      // something foreign instead, this makes sure the others' I/O still completes.
+      this.#armFallback();
+    }
+  }
+
+  #armFallback(): void {
+    if (this.#fallbackQueued) return;
+    this.#fallbackQueued = true;
+    this.#fallbackAt = this.#steps;
+    setTimeout(this.#fallback, 0);
+  }
+
+  /** Internal: runs `ops` for `task`; resolves with the error count. */
+  async _io(task: Task<unknown>, ops: readonly aio.Operation[], uncancelable: boolean): Promise<number> {
+    if (!uncancelable && taskCanceled(task)) throw new CanceledError();
+    const call: IoCall = { remaining: ops.length, errors: 0, ids: [], task, canceling: false };
+    for (;;) {
+      try {
+        this.#queueing = call;
+        this.io.queue(ops);
+        break;
+      } catch (err) {
+        if (!(err instanceof aio.QueueError && err.code === "SubmissionQueueFull" && this.io.inFlight > 0)) throw err;
+        // Backpressure: wait for a completion to free room, then try again.
+        await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+      } finally {
+        this.#queueing = undefined;
+      }
+    }
+    await suspendTask(task, uncancelable ? "io_cancel" : "io", call);
+    if (call.canceling) throw new CanceledError();
+    return call.errors;
+  }
+
+  /** Internal: cancels what is still in flight of `call`. */
+  _cancelIo(call: IoCall): void {
+    if (call.canceling) return;
+    call.canceling = true;
+    const cancels: aio.Operation[] = [];
+    for (const id of call.ids) {
+      if (this.#calls[id & 0xffff] === call) cancels.push(aio.cancel({ id }));
+    }
+    if (cancels.length === 0) return;
+    call.remaining += cancels.length;
+    // A cancel's own failure (the op finished meanwhile) is no error of the task's.
+    const errorsBefore = call.errors;
+    this.#queueing = call;
+    try {
+      this.io.queue(cancels);
+    } finally {
+      this.#queueing = undefined;
+    }
+    call.errors = errorsBefore;
+    this.#kick();
+    if (this.#runnable > 0 && !this.#stepQueued) {
+      this.#stepQueued = true;
+      queueMicrotask(this.#step);
+    }
+  }
+
+  /**
+   * One step by hand (zig-aio's `tick`): submits and completes I/O, `blocking` waiting for at
+   * least one completion. Returns the number of live tasks. Tasks resumed by it run once the
+   * caller yields to the microtask queue.
+   *
+   * @example
+   * ```ts
+   * import { coro } from "../mod.ts";
+   * await using scheduler = new coro.Scheduler();
+   * console.log(scheduler.tick("nonblocking")); // 0
+   * ```
+   */
+  tick(mode: aio.CompletionMode): number {
+    this.io.complete(mode, this.#handler);
+    return this.#live.size;
+  }
+
+  /**
+   * Resolves when every task has returned (`wait`), or cancels them, most recent first, and
+   * waits for each (`cancel`).
+   *
+   * @example
+   * ```ts
+   * import { coro } from "../mod.ts";
+   * await using scheduler = new coro.Scheduler();
+   * scheduler.spawn(() => coro.yield(1), []);
+   * await scheduler.run("cancel");
+   * ```
+   */
+  async run(mode: CompleteMode = "wait"): Promise<void> {
+    if (mode === "cancel") {
+      const tasks = [...this.#live].reverse();
+      for (const task of tasks) {
+        task.cancel();
+        await task._done;
+      }
+      return;
+    }
+    if (this.#live.size === 0) return;
+    const idle = new Promise<void>((resolve) => this.#idle.push(resolve));
+    this.#kick();
+    await idle;
+  }
+
+  /**
+   * Cancels every task, waits for them, then closes the I/O queue.
+   *
+   * @example
+   * ```ts
+   * import { coro } from "../mod.ts";
+   * const scheduler = new coro.Scheduler();
+   * await scheduler.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.run("cancel");
+    this.#closed = true;
+    this.io.close();
+  }
+
+  /** `await using scheduler = new coro.Scheduler()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * The task running this code, or `undefined` outside a task (zig-aio's `coro.current()`).
+ *
+ * @example
+ * ```ts
+ * import { coro } from "../mod.ts";
+ * console.log(coro.current()); // undefined
+ * ```
+ */
+export function current(): Task<unknown> | undefined {
+  return storage.getStore();
+}
+
+/**
+ * Suspends the current task until someone calls its `wakeup()` (zig-aio's `coro.yield`).
+ * `state` must not be 0. Rejects with {@linkcode CanceledError} when the task is canceled.
+ *
+ * @example
+ * ```ts
+ * import { coro } from "../mod.ts";
+ * await using scheduler = new coro.Scheduler();
+ * const task = scheduler.spawn(() => coro.yield(7), []);
+ * console.log(task.state()); // 7
+ * task.wakeup();
+ * await task.complete("wait");
+ * ```
+ */
+export function yield_(state: number): Promise<void> {
+  const task = storage.getStore();
+  if (task === undefined) return Promise.reject(new CoroError("NotInTask", "coro.yield outside a task"));
+  if (!Number.isInteger(state) || state === 0) {
+    return Promise.reject(new CoroError("InvalidArgument", "yield state must be a non-zero integer (0 is reserved)"));
+  }
+  return task._yield(state);
+}
+
+/**
+ * Makes the current task (un)cancelable (zig-aio's `coro.setCancelable`). Throws
+ * {@linkcode CanceledError} if it was already canceled.
+ *
+ * @example
+ * ```ts
+ * import { coro } from "../mod.ts";
+ * await using scheduler = new coro.Scheduler();
+ * scheduler.spawn(() => coro.setCancelable(false), []);
+ * ```
+ */
+export function setCancelable(cancelable: boolean): void {
+  const task = storage.getStore();
+  if (task === undefined) throw new CoroError("NotInTask", "coro.setCancelable outside a task");
+  task._setCancelable(cancelable);
+}
+
+/** Internal: for sync primitives. Suspends the current task until {@linkcode wakeTask}. */
+export function suspendCurrent(): Promise<void> | undefined {
+  const task = storage.getStore();
+  if (task === undefined) return undefined;
+  return suspendTask(task, "wait");
+}
+
+/** Internal: for sync primitives. */
+export function wakeTask(task: Task<unknown>): void {
+  if (taskStatus(task) === "wait") resumeTask(task);
+}
+
+/** Internal: whether the current task was canceled. */
+export function currentCanceled(): boolean {
+  const task = storage.getStore();
+  return task !== undefined && taskCanceled(task);
+}

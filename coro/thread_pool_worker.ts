@@ -1,0 +1,19 @@
+// A ThreadPool Worker: imports the named module once and calls the named export.
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+self.onmessage = async (e: MessageEvent<{ module: string; fn: string; args: unknown[] }>) => {
+  const { module, fn, args } = e.data;
+  try {
+    let mod = modules.get(module);
+    if (mod === undefined) {
+      mod = import(module);
+      modules.set(module, mod);
+    }
+    const f = (await mod)[fn];
+    if (typeof f !== "function") throw new Error(`${module} has no function export ${fn}`);
+    const value = await f(...args);
+    (self as unknown as Worker).postMessage({ ok: true, value });
+  } catch (err) {
+    (self as unknown as Worker).postMessage({ ok: false, value: err });
+  }
+};
