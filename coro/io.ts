@@ -6,7 +6,7 @@
  * @module
  */
 import * as aio from "../aio/mod.ts";
-import { current } from "./scheduler.ts";
+import { taskIo } from "./scheduler.ts";
 
 /**
  * Runs a batch in the current task; resolves with the number of failed operations.
@@ -20,9 +20,7 @@ import { current } from "./scheduler.ts";
  * ```
  */
 export function complete(ops: readonly aio.Operation[]): Promise<number> {
-  const task = current();
-  if (task === undefined) return aio.complete(ops);
-  return task.scheduler._io(task, ops, false);
+  return taskIo(ops) ?? aio.complete(ops);
 }
 
 /**

@@ -1,3 +1,5 @@
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
 // A ThreadPool Worker: imports the named module once and calls the named export.
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -12,8 +14,8 @@ self.onmessage = async (e: MessageEvent<{ module: string; fn: string; args: unkn
     const f = (await mod)[fn];
     if (typeof f !== "function") throw new Error(`${module} has no function export ${fn}`);
     const value = await f(...args);
-    (self as unknown as Worker).postMessage({ ok: true, value });
+    self.postMessage({ ok: true, value });
   } catch (err) {
-    (self as unknown as Worker).postMessage({ ok: false, value: err });
+    self.postMessage({ ok: false, value: err });
   }
 };

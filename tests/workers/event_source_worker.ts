@@ -1,3 +1,5 @@
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
 // Worker side of event_source_test.ts: its own isolate, libc and ring, the same eventfds.
 import { aio } from "../../mod.ts";
 
@@ -8,5 +10,5 @@ self.onmessage = async (e: MessageEvent<{ fd: number; back: number; count: numbe
     await aio.single(aio.notifyEventSource({ source }));
     back.wait(); // blocking is fine in a Worker: it has no one else to serve
   }
-  (self as unknown as Worker).postMessage("done");
+  self.postMessage("done");
 };

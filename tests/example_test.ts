@@ -1,0 +1,38 @@
+// examples/coro.ts prints the seed's exchange in the seed's order, with at most zig-aio's
+// published count of io_uring_enter calls (6).
+import { aio, assert, dec } from "./_helpers.ts";
+
+const example = new URL("../examples/coro.ts", import.meta.url).pathname;
+const SEED = [
+  /^warning\(coro_aio\): got reply from server: hey /,
+  /how cool is that\? $/,
+  /^warning\(coro_aio\): got reply from client: dude, I don't care$/,
+  /^warning\(coro_aio\): got final words from server: ok bye$/,
+];
+
+Deno.test("examples/coro.ts prints the seed's exchange in order", async () => {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["run", "--allow-ffi", example] }).output();
+  assert.ok(out.success, dec.decode(out.stderr));
+  const lines = dec.decode(out.stderr).trim().split("\n");
+  // The client may get the three sends in one recv or in several: the server's lines come last.
+  assert.match(lines[0], SEED[0]);
+  assert.match(lines.at(-3)!, SEED[1]);
+  assert.match(lines.at(-2)!, SEED[2]);
+  assert.match(lines.at(-1)!, SEED[3]);
+});
+
+const strace = await new Deno.Command("strace", { args: ["-V"] }).output().then((o) => o.success, () => false);
+
+Deno.test({
+  name: "examples/coro.ts makes at most 6 io_uring_enter calls (zig-aio's count)",
+  ignore: !strace || aio.currentBackend() !== "io_uring",
+  async fn() {
+    const out = await new Deno.Command("strace", {
+      args: ["-f", "-c", "-e", "trace=io_uring_enter", Deno.execPath(), "run", "--allow-ffi", example],
+    }).output();
+    const report = dec.decode(out.stderr);
+    const m = report.match(/\s(\d+)\s+(?:\d+\s+)?io_uring_enter\n/);
+    assert.ok(m, report);
+    assert.ok(Number(m[1]) <= 6, `io_uring_enter called ${m[1]} times`);
+  },
+});
