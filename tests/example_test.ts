@@ -36,3 +36,13 @@ Deno.test({
     assert.ok(Number(m[1]) <= 6, `io_uring_enter called ${m[1]} times`);
   },
 });
+
+Deno.test("examples/coro_wttr.ts: HTTP over raw sockets through coro, against its own local server", async () => {
+  const wttr = new URL("../examples/coro_wttr.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["run", "--allow-ffi", "--allow-net", wttr] }).output();
+  const text = dec.decode(out.stdout);
+  assert.ok(out.success, dec.decode(out.stderr));
+  for (const city of ["oulu", "tokyo", "portland"]) assert.match(text, new RegExp(`Weather report: ${city}`));
+  assert.match(text, /master zig version is\.\.\. \n0\.16\.0-dev\.local/);
+  assert.match(text, /That's all folks/);
+});
