@@ -25,7 +25,7 @@ const BENCHES: Bench[] = [aioNops];
 
 /** The command line of a bench run. */
 export interface RunOptions {
-  /** Smaller totals and 5 runs: well under two minutes. */
+  /** Smaller totals and 5 runs (instead of 11): well under two minutes. */
   quick: boolean;
   /** Timed runs per series (after one warm-up). */
   runs: number;
@@ -50,7 +50,7 @@ export function parseArgs(args: readonly string[]): RunOptions {
     else if (arg.startsWith("--only=")) options.only.push(...arg.slice(7).split(","));
     else throw new Error(`unknown argument ${arg}; usage: run.ts [--quick] [--runs=N] [--only=aio_nops,...]`);
   }
-  if (options.runs === 0) options.runs = options.quick ? 5 : 7;
+  if (options.runs === 0) options.runs = options.quick ? 5 : 11;
   if (!Number.isInteger(options.runs) || options.runs < 1 || options.runs > 100) {
     throw new Error(`--runs must be an integer in [1, 100]`);
   }
@@ -61,6 +61,8 @@ export function parseArgs(args: readonly string[]): RunOptions {
 interface SeriesRuns {
   name: string;
   values: number[];
+  /** Median of the per-round ratios to the anchor: less sensitive to the machine's drift. */
+  pairedRatio?: number;
 }
 
 /** One group's results and its raw runs. */
@@ -111,6 +113,9 @@ function measureGroup(group: Group, runs: number): GroupOutcome {
     series: all.map((s) => ({
       name: s === anchor ? `${group.bench} ${group.label} ${s.name}` : `${group.bench} ${s.name}`,
       values: s.values,
+      pairedRatio: anchor === undefined || s === anchor
+        ? undefined
+        : median(s.values.map((v, i) => v / anchor.values[i])),
     })),
   };
 }
@@ -180,12 +185,12 @@ function main(): void {
     }
   }
   console.log(resultsTable(results) + "\n");
-  console.log("Runs (unit as above; spread = (max - min) / median):\n");
+  console.log("Runs in order (unit as above; spread = (max - min) / median; paired = median of per-round ratios):\n");
   for (const group of series) {
     for (const s of group) {
-      console.log(
-        `- ${s.name}: ${s.values.map((v) => v.toFixed(3)).join(", ")} (spread ${(spread(s.values) * 100).toFixed(1)}%)`,
-      );
+      const paired = s.pairedRatio === undefined ? "" : `, paired ${s.pairedRatio.toFixed(2)}`;
+      const values = s.values.map((v) => v.toFixed(3)).join(", ");
+      console.log(`- ${s.name}: ${values} (spread ${(spread(s.values) * 100).toFixed(1)}%${paired})`);
     }
   }
   console.log(`\nTook ${((performance.now() - started) / 1000).toFixed(1)} s.`);
