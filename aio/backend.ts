@@ -22,37 +22,51 @@ export interface CompletionSink {
   onCompletion(userData: number, res: number): void;
 }
 
-/** Per-slot resources a backend may use while encoding an operation. */
-export interface SlotMemory {
-  /** The address of this slot's scratch memory ({@linkcode SLOT_SCRATCH} bytes). */
+/**
+ * What a queue shares with its backend, per slot: native scratch memory ({@linkcode SLOT_SCRATCH}
+ * bytes a slot, at `address + slot * SLOT_SCRATCH`) and a flag byte.
+ */
+export interface SlotTable {
+  /** All slots' scratch memory, off the JS heap. */
+  scratch: Uint8Array;
+  /** The address of `scratch`. */
   address: number;
-  /** A view of the same bytes. */
-  bytes: Uint8Array;
+  /** Per-slot flags: {@linkcode SLOT_UNSUPPORTED}, {@linkcode SLOT_FINISH}, {@linkcode SLOT_BATCH}. */
+  flags: Uint8Array;
 }
+
+/** Slot flag: the backend cannot run this kind; report OperationNotSupported. */
+export const SLOT_UNSUPPORTED = 1;
+/** Slot flag: the completion needs the backend's `finishChildExit`. */
+export const SLOT_FINISH = 2;
+/** Slot flag (queue's own): the operation belongs to a tracked batch. */
+export const SLOT_BATCH = 4;
 
 /** A backend instance: one ring, port or readiness loop. */
 export interface Backend {
   /** Which backend this is. */
   readonly name: BackendName;
+  /** Submission entries a closeSocket takes (a hidden cancel precedes the close on io_uring). */
+  readonly closeSocketEntries: number;
+  /** The most submission entries one batch may take; a larger batch cannot be linked atomically. */
+  readonly maxBatch: number;
+  /** Attaches the queue's per-slot memory and flags; called once, before any `prep`. */
+  bind(slots: SlotTable): void;
   /** Submission entries available right now, before a flush. */
   space(): number;
-  /** The most submission entries one batch may need; a larger batch cannot be linked atomically. */
-  readonly maxBatch: number;
-  /** How many submission entries `op` takes (closeSocket takes two on io_uring). */
-  entriesFor(op: Operation): number;
   /**
-   * Encodes `op`. `keep` is the slot's keep-alive list: every JS buffer whose address the
-   * encoding hands to the kernel, and whatever memory it allocates, must be pushed there, so
-   * that it outlives the kernel's use of it. Returns 1 when the backend cannot run this kind
-   * (the queue then reports OperationNotSupported), else 0.
+   * Encodes `op` (whose kind code is `code`) for slot `slot`. Returns what must stay referenced
+   * until the completion: every JS buffer whose address went to the kernel and whatever memory the
+   * encoding allocated (a single value, an array, or undefined). Sets the slot's flags when the
+   * completion needs special handling.
    */
-  prep(op: Operation, userData: number, slot: SlotMemory, keep: unknown[]): number;
+  prep(op: Operation, code: number, userData: number, slot: number): unknown;
   /** The SQ position, for {@linkcode Backend.rollback}. */
   mark(): number;
   /** Forgets every entry encoded since `mark` (a queue call that failed half-way). */
   rollback(mark: number): void;
-  /** Post-processing of a ChildExit completion, for backends that emulate it. */
-  finishChildExit?(res: number, slot: SlotMemory, keep: unknown[]): number;
+  /** Post-processing of a ChildExit completion flagged {@linkcode SLOT_FINISH}. */
+  finishChildExit?(res: number, slot: number, keep: unknown): number;
   /** Submits what is encoded; waits for at least `minComplete` completions (0: do not wait). */
   submit(minComplete: number): void;
   /** Submits what is encoded and waits at most `timeoutNs` for one completion. */

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import type { Backend, BackendName, SlotMemory } from "./backend.ts";
-import { SLOT_SCRATCH } from "./backend.ts";
+import type { Backend, BackendName } from "./backend.ts";
+import { SLOT_BATCH, SLOT_FINISH, SLOT_SCRATCH, SLOT_UNSUPPORTED } from "./backend.ts";
 import { QueueError } from "./errors.ts";
 import { finalize, finalizeCanceled, RES_NOT_SUPPORTED } from "./finalize.ts";
-import { claimBatch, type Id, markCompleted, type Operation, type OperationKind, releaseBatch } from "./ops.ts";
+import { claimBatch, codeOf, type Id, markCompleted, type Operation, type OperationKind, releaseBatch } from "./ops.ts";
 import { createBackend } from "../backends/mod.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 
@@ -89,11 +89,10 @@ export class Dynamic implements Disposable {
   readonly #capacity: number;
   readonly #handler: Handler;
   readonly #ops: (Operation | undefined)[];
-  readonly #keep: unknown[][];
+  readonly #keep: unknown[];
   readonly #batches: (Batch | undefined)[];
-  readonly #slots: (SlotMemory | undefined)[];
   readonly #gen: Uint8Array;
-  readonly #unsupported: Uint8Array;
+  readonly #flags: Uint8Array;
   readonly #free: Int32Array;
   readonly #scratch: Uint8Array;
   readonly #scratchView: DataView;
@@ -132,17 +131,17 @@ export class Dynamic implements Disposable {
     this.#capacity = capacity;
     this.#handler = options.handler ?? EMPTY_HANDLER;
     this.#ops = new Array(capacity).fill(undefined);
-    this.#keep = Array.from({ length: capacity }, () => []);
+    this.#keep = new Array(capacity).fill(undefined);
     this.#batches = new Array(capacity).fill(undefined);
-    this.#slots = new Array(capacity).fill(undefined);
     this.#gen = new Uint8Array(capacity);
-    this.#unsupported = new Uint8Array(capacity);
+    this.#flags = new Uint8Array(capacity);
     this.#free = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
     this.#freeTop = capacity;
     this.#scratch = stableBytes(capacity * SLOT_SCRATCH);
     this.#scratchView = new DataView(this.#scratch.buffer);
     this.#scratchAddress = addressOf(this.#scratch);
+    this.#backend.bind({ scratch: this.#scratch, address: this.#scratchAddress, flags: this.#flags });
   }
 
   /** The backend in use. */
@@ -163,16 +162,6 @@ export class Dynamic implements Disposable {
   /** Whether the backend supports every kind given. */
   isSupported(kinds: readonly OperationKind[]): boolean {
     return this.#backend.isSupported(kinds);
-  }
-
-  #slot(slot: number): SlotMemory {
-    let mem = this.#slots[slot];
-    if (mem === undefined) {
-      const offset = slot * SLOT_SCRATCH;
-      mem = { address: this.#scratchAddress + offset, bytes: this.#scratch.subarray(offset, offset + SLOT_SCRATCH) };
-      this.#slots[slot] = mem;
-    }
-    return mem;
   }
 
   /**
@@ -212,11 +201,10 @@ export class Dynamic implements Disposable {
     signal: AbortSignal | undefined,
   ): void {
     if (this.#closed) throw new QueueError("Closed", "the queue is closed");
-    claimBatch(list);
+    const closeSockets = claimBatch(list);
     const n = list.length;
     const backend = this.#backend;
-    let entries = 0;
-    for (let i = 0; i < n; i++) entries += backend.entriesFor(list[i]);
+    const entries = n + closeSockets * (backend.closeSocketEntries - 1);
     if (n > this.#freeTop || entries > backend.maxBatch) {
       releaseBatch(list, n);
       throw new QueueError(
@@ -227,38 +215,48 @@ export class Dynamic implements Disposable {
       );
     }
     // A linked chain must reach the kernel in one submission, so make room for all of it first.
-    if (backend.space() < entries) backend.submit(0);
     if (backend.space() < entries) {
-      releaseBatch(list, n);
-      throw new QueueError("SubmissionQueueFull", "the kernel has not consumed the submission queue");
+      backend.submit(0);
+      if (backend.space() < entries) {
+        releaseBatch(list, n);
+        throw new QueueError("SubmissionQueueFull", "the kernel has not consumed the submission queue");
+      }
     }
+    const free = this.#free;
+    const flags = this.#flags;
+    const gen = this.#gen;
+    const batchFlag = batch === undefined ? 0 : SLOT_BATCH;
     const mark = backend.mark();
+    const top = this.#freeTop;
     let i = 0;
     try {
       for (; i < n; i++) {
         const op = list[i];
-        const slot = this.#free[this.#freeTop - 1 - i];
-        const gen = (this.#gen[slot] + 1) & 0xff;
-        const ud = slot | (gen << 16);
-        this.#unsupported[slot] = backend.prep(op, ud, this.#slot(slot), this.#keep[slot]);
-        this.#gen[slot] = gen;
+        const slot = free[top - 1 - i];
+        const ud = slot | (((gen[slot] + 1) & 0xff) << 16);
+        flags[slot] = batchFlag;
+        this.#keep[slot] = backend.prep(op, codeOf(op), ud, slot);
+        gen[slot] = ud >>> 16;
+        this.#ops[slot] = op;
         op.outId = ud;
+        op.outError = null;
       }
     } catch (err) {
       backend.rollback(mark);
-      for (let j = 0; j <= i && j < n; j++) this.#keep[this.#free[this.#freeTop - 1 - j]].length = 0;
+      for (let j = 0; j <= i && j < n; j++) {
+        const slot = free[top - 1 - j];
+        this.#ops[slot] = undefined;
+        this.#keep[slot] = undefined;
+      }
       releaseBatch(list, n);
       throw err;
     }
-    for (i = 0; i < n; i++) {
-      const op = list[i];
-      const slot = this.#free[--this.#freeTop];
-      this.#ops[slot] = op;
-      this.#batches[slot] = batch;
-      op.outError = null;
-    }
+    this.#freeTop = top - n;
     this.#inFlight += n;
-    if (batch !== undefined && signal !== undefined) this.#watch(list, batch, signal);
+    if (batch !== undefined) {
+      for (i = 0; i < n; i++) this.#batches[free[top - 1 - i]] = batch;
+      if (signal !== undefined) this.#watch(list, batch, signal);
+    }
     if (handler.aioQueue !== undefined) {
       for (i = 0; i < n; i++) handler.aioQueue(list[i].outId, list[i].userdata);
     }
@@ -285,23 +283,21 @@ export class Dynamic implements Disposable {
     const slot = ud & 0xffff;
     const op = this.#ops[slot];
     if (op === undefined || this.#gen[slot] !== ud >>> 16) return;
+    const flags = this.#flags[slot];
     const keep = this.#keep[slot];
-    if (this.#unsupported[slot] === 1) {
-      res = RES_NOT_SUPPORTED;
-    } else if (op.kind === "childExit" && this.#backend.finishChildExit !== undefined) {
-      res = this.#backend.finishChildExit(res, this.#slot(slot), keep);
-    }
-    const failed = finalize(op, res, this.#scratchView, slot * SLOT_SCRATCH);
+    if (flags & SLOT_UNSUPPORTED) res = RES_NOT_SUPPORTED;
+    else if (flags & SLOT_FINISH) res = this.#backend.finishChildExit!(res, slot, keep);
+    const failed = finalize(op, codeOf(op), res, this.#scratchView, slot * SLOT_SCRATCH);
     // Only now, with the kernel done, may the buffers it used be collected.
     this.#ops[slot] = undefined;
-    keep.length = 0;
+    if (keep !== undefined) this.#keep[slot] = undefined;
     markCompleted(op);
     this.#free[this.#freeTop++] = slot;
     this.#inFlight--;
     this.#numCompleted++;
     if (failed) this.#numErrors++;
-    const batch = this.#batches[slot];
-    if (batch !== undefined) {
+    if (flags & SLOT_BATCH) {
+      const batch = this.#batches[slot]!;
       this.#batches[slot] = undefined;
       if (failed) batch.errors++;
       if (--batch.remaining === 0) batch.cleanup?.();

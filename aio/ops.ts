@@ -554,6 +554,18 @@ export const OPERATION_KINDS: readonly OperationKind[] = [
 
 /** Internal: set while the operation is queued and not yet completed. */
 export const kInFlight: unique symbol = Symbol("aio.inFlight");
+/** Internal: the kind as a small integer (its index in OPERATION_KINDS), for table lookups. */
+export const kCode: unique symbol = Symbol("aio.code");
+
+/** Internal: kind codes, the hot path's alternative to comparing kind strings. */
+export const CODE: Readonly<Record<OperationKind, number>> = Object.fromEntries(
+  OPERATION_KINDS.map((k, i) => [k, i]),
+) as Record<OperationKind, number>;
+
+/** Internal: the kind code of an operation. */
+export function codeOf(op: Operation): number {
+  return (op as Operation & { [kCode]: number })[kCode];
+}
 
 type Fields<T extends Operation> = Omit<T, keyof OperationBase<string>>;
 
@@ -566,6 +578,7 @@ function make<T extends Operation>(kind: T["kind"], common: CommonOptions, field
     outError: null,
     ...fields,
     [kInFlight]: false,
+    [kCode]: CODE[kind],
   } as unknown as T;
   validate(op);
   return op;
@@ -1268,9 +1281,18 @@ function checkSource(op: Operation, source: unknown): void {
  * ```
  */
 export function validate(op: Operation): void {
-  if (op.link !== "unlinked" && op.link !== "soft" && op.link !== "hard") {
-    invalid(op, "InvalidArgument", `link must be "unlinked", "soft" or "hard", got ${String(op.link)}`);
+  checkLink(op);
+  validateFields(op);
+}
+
+function checkLink(op: Operation): void {
+  const link = op.link;
+  if (link !== "unlinked" && link !== "soft" && link !== "hard") {
+    invalid(op, "InvalidArgument", `link must be "unlinked", "soft" or "hard", got ${String(link)}`);
   }
+}
+
+function validateFields(op: Operation): void {
   switch (op.kind) {
     case "nop":
       return;
@@ -1384,8 +1406,9 @@ export function validate(op: Operation): void {
 /**
  * Checks a batch as zig-aio's `sanityCheck` does at compile time (a LinkTimeout must follow a
  * linked operation; the last operation must be unlinked), refuses an operation still in flight
- * or given twice, and validates each operation. On success every operation is marked in flight;
- * on failure none is. It allocates nothing, because it runs on every queue.
+ * or given twice, and validates each operation. On success every operation is marked in flight
+ * and the number of closeSocket operations is returned; on failure none is marked. It allocates
+ * nothing, because it runs on every queue.
  *
  * @example
  * ```ts
@@ -1395,21 +1418,24 @@ export function validate(op: Operation): void {
  * }
  * ```
  */
-export function claimBatch(ops: readonly Operation[]): void {
+export function claimBatch(ops: readonly Operation[]): number {
   const n = ops.length;
   if (n === 0) throw new InvalidOperationError(undefined, "EmptyBatch", "no operations given");
+  let closeSockets = 0;
   let i = 0;
   try {
     for (; i < n; i++) {
-      const op = ops[i] as Operation & { [kInFlight]?: boolean };
-      if (typeof op !== "object" || op === null || !(kInFlight in op)) {
-        throw new InvalidOperationError(
-          undefined,
-          "InvalidArgument",
-          `ops[${i}] is not an operation made by an aio factory`,
-        );
-      }
-      if (op[kInFlight]) {
+      const op = ops[i] as Operation & { [kInFlight]: boolean; [kCode]: number };
+      // One read tells apart a free operation (false), one in flight (true) and anything else.
+      const state = (op as { [kInFlight]?: unknown } | undefined)?.[kInFlight];
+      if (state !== false) {
+        if (state !== true) {
+          throw new InvalidOperationError(
+            undefined,
+            "InvalidArgument",
+            `ops[${i}] is not an operation made by an aio factory`,
+          );
+        }
         // Either queued earlier and not completed, or given twice in this batch.
         const dup = ops.indexOf(op) < i;
         invalid(
@@ -1420,20 +1446,29 @@ export function claimBatch(ops: readonly Operation[]): void {
             : `ops[${i}] is still queued; wait for its completion before reusing it`,
         );
       }
-      validate(op);
-      if (op.kind === "linkTimeout" && (i === 0 || ops[i - 1].link === "unlinked")) {
+      checkLink(op);
+      const code = op[kCode];
+      if (code !== NOP) validateFields(op);
+      if (code === LINK_TIMEOUT && (i === 0 || ops[i - 1].link === "unlinked")) {
         invalid(op, "LinkTimeoutNotLinked", "a linkTimeout must follow an operation linked soft or hard");
-      }
-      if (i === n - 1 && op.link !== "unlinked") {
-        invalid(op, "LastOperationLinked", "the last operation of a batch must be unlinked");
+      } else if (code === CLOSE_SOCKET) {
+        closeSockets++;
       }
       op[kInFlight] = true;
+    }
+    if (ops[n - 1].link !== "unlinked") {
+      invalid(ops[n - 1], "LastOperationLinked", "the last operation of a batch must be unlinked");
     }
   } catch (err) {
     releaseBatch(ops, i);
     throw err;
   }
+  return closeSockets;
 }
+
+const NOP = 0;
+const LINK_TIMEOUT = 21;
+const CLOSE_SOCKET = 29;
 
 /** Clears the in-flight mark of the first `count` operations (undoing {@linkcode claimBatch}). */
 export function releaseBatch(ops: readonly Operation[], count: number): void {

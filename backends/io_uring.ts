@@ -52,7 +52,15 @@ import {
   WNOHANG,
   WNOWAIT,
 } from "../ffi/linux.ts";
-import type { Backend, CompletionSink, SlotMemory } from "../aio/backend.ts";
+import {
+  type Backend,
+  type CompletionSink,
+  SLOT_FINISH,
+  SLOT_SCRATCH,
+  SLOT_UNSUPPORTED,
+  type SlotTable,
+} from "../aio/backend.ts";
+import { CODE as C, OPERATION_KINDS } from "../aio/ops.ts";
 import { BackendError } from "../aio/errors.ts";
 import type { OpenFlags, Operation, OperationKind, RecvFlags, SendFlags, SpliceFd } from "../aio/ops.ts";
 
@@ -170,10 +178,6 @@ function opcodeOf(kind: OperationKind, waitid: boolean): number {
   }
 }
 
-function linkFlag(link: string): number {
-  return link === "soft" ? IOSQE_IO_LINK : link === "hard" ? IOSQE_IO_HARDLINK : 0;
-}
-
 function openFlags(flags: OpenFlags): number {
   let o = flags.mode === "write_only" ? O.WRONLY : flags.mode === "read_write" ? O.RDWR : O.RDONLY;
   o |= O.CLOEXEC | O_LARGEFILE;
@@ -270,7 +274,12 @@ export class IoUringBackend implements Backend {
   readonly #cqTail: number;
   readonly #cqMask: number;
   readonly #cqes: number;
-  readonly #waitid: boolean;
+  /** Opcode per kind code; -1 where the kernel lacks it. */
+  readonly #opcodes: Int16Array;
+  #scratch: Uint8Array = new Uint8Array(0);
+  #scratchView: DataView = new DataView(new ArrayBuffer(0));
+  #scratchAddress = 0;
+  #flags: Uint8Array = new Uint8Array(0);
   #tail: number;
   #closed = false;
 
@@ -361,7 +370,12 @@ export class IoUringBackend implements Backend {
 
     this.#waitArg[2] = BigInt(addressOf(this.#waitTs));
     if (!probed) probed = this.#probe();
-    this.#waitid = probed[IORING_OP.WAITID] === 1;
+    const waitid = probed[IORING_OP.WAITID] === 1;
+    this.#opcodes = new Int16Array(OPERATION_KINDS.length);
+    OPERATION_KINDS.forEach((kind, code) => {
+      const opcode = opcodeOf(kind, waitid);
+      this.#opcodes[code] = probed![opcode] === 1 ? opcode : -1;
+    });
   }
 
   #probe(): Uint8Array {
@@ -403,9 +417,7 @@ export class IoUringBackend implements Backend {
   }
 
   /** closeSocket takes a hidden cancel entry before its close. */
-  entriesFor(op: Operation): number {
-    return op.kind === "closeSocket" ? 2 : 1;
-  }
+  readonly closeSocketEntries = 2;
 
   // Writes one SQE and returns its base index in the Uint32Array view.
   #put(
@@ -440,54 +452,66 @@ export class IoUringBackend implements Backend {
     return b;
   }
 
-  #iovecs(iov: readonly Uint8Array[], slot: SlotMemory, at: number, keep: unknown[]): number {
-    let target: Uint8Array;
+  /** Attaches the queue's slot scratch memory and flags. */
+  bind(slots: SlotTable): void {
+    this.#scratch = slots.scratch;
+    this.#scratchView = new DataView(slots.scratch.buffer, slots.scratch.byteOffset, slots.scratch.byteLength);
+    this.#scratchAddress = slots.address;
+    this.#flags = slots.flags;
+  }
+
+  // Writes iovecs for `iov` into slot scratch at `at` when they fit, else into memory of their own.
+  // Returns [address, keep-alive].
+  #iovecs(iov: readonly Uint8Array[], slot: number, at: number): [number, unknown[]] {
+    const keep: unknown[] = iov.slice(); // the caller may change the array later; keep these buffers
+    let view: DataView;
+    let base: number;
     let address: number;
-    if (at + iov.length * 16 <= slot.bytes.byteLength) {
-      target = slot.bytes.subarray(at);
-      address = slot.address + at;
+    if (at + iov.length * 16 <= SLOT_SCRATCH) {
+      view = this.#scratchView;
+      base = slot * SLOT_SCRATCH + at;
+      address = this.#scratchAddress + base;
     } else {
-      target = stableBytes(iov.length * 16);
-      address = addressOf(target);
-      keep.push(target);
+      const own = stableBytes(iov.length * 16);
+      keep.push(own);
+      view = new DataView(own.buffer);
+      base = 0;
+      address = addressOf(own);
     }
-    const v = new DataView(target.buffer, target.byteOffset, iov.length * 16);
     for (let i = 0; i < iov.length; i++) {
       const a = addressOf(iov[i]);
-      v.setUint32(i * 16, a >>> 0, true);
-      v.setUint32(i * 16 + 4, a / U32, true);
-      v.setUint32(i * 16 + 8, iov[i].byteLength, true);
-      v.setUint32(i * 16 + 12, 0, true);
+      view.setUint32(base + i * 16, a >>> 0, true);
+      view.setUint32(base + i * 16 + 4, a / U32, true);
+      view.setUint32(base + i * 16 + 8, iov[i].byteLength, true);
+      view.setUint32(base + i * 16 + 12, 0, true);
     }
-    // The array itself may be changed by the caller later; keep the buffers it holds now.
-    keep.push(iov.slice());
-    return address;
+    return [address, keep];
   }
 
-  #path(path: string | Uint8Array, keep: unknown[]): number {
-    const bytes = cString(path)!;
-    keep.push(bytes);
-    return addressOf(bytes);
-  }
-
-  /** Encodes one operation into the SQ. Returns 1 when the kernel lacks its opcode. */
-  prep(op: Operation, ud: number, slot: SlotMemory, keep: unknown[]): number {
-    const lf = linkFlag(op.link);
-    const opcode = opcodeOf(op.kind, this.#waitid && !forcePidfdFallback);
-    if (probed![opcode] !== 1 || (hiddenKinds.size > 0 && hiddenKinds.has(op.kind))) {
+  /** Encodes one operation into the SQ; returns what must stay alive until its completion. */
+  prep(op: Operation, code: number, ud: number, slot: number): unknown {
+    const lf = op.link === "unlinked" ? 0 : op.link === "soft" ? IOSQE_IO_LINK : IOSQE_IO_HARDLINK;
+    const opcode = this.#opcodes[code];
+    if (opcode < 0 || (hiddenKinds.size > 0 && hiddenKinds.has(op.kind))) {
       // Keeps the chain's shape: the kernel fails it with -EINVAL, which the queue reports as
       // OperationNotSupported, and a soft link fails the rest of the chain as it should.
       this.#put(OP_INVALID, lf, -1, 0, 0, 0, 0, ud);
-      return 1;
+      this.#flags[slot] |= SLOT_UNSUPPORTED;
+      return undefined;
     }
-    const scratch = slot.bytes;
+    if (code === C.nop) {
+      this.#put(opcode, lf, 0, 0, 0, 0, 0, ud);
+      return undefined;
+    }
+    const scratch = this.#scratchAddress + slot * SLOT_SCRATCH;
+    const base = slot * SLOT_SCRATCH;
+    const view = this.#scratchView;
     switch (op.kind) {
       case "nop":
-        this.#put(opcode, lf, 0, 0, 0, 0, 0, ud);
-        break;
+        return undefined;
       case "fsync":
         this.#put(opcode, lf, op.file, 0, 0, 0, 0, ud);
-        break;
+        return undefined;
       case "poll": {
         const e = op.events;
         this.#put(
@@ -500,148 +524,136 @@ export class IoUringBackend implements Backend {
           (e.in ? POLL.IN : 0) | (e.pri ? POLL.PRI : 0) | (e.out ? POLL.OUT : 0),
           ud,
         );
-        break;
+        return undefined;
       }
       case "readTty":
-        keep.push(op.buffer);
         this.#put(opcode, lf, op.tty, addressOf(op.buffer), op.buffer.byteLength, -1, 0, ud);
-        break;
+        return op.buffer;
       case "read":
       case "write":
-        keep.push(op.buffer);
         this.#put(opcode, lf, op.file, addressOf(op.buffer), op.buffer.byteLength, op.offset, 0, ud);
-        break;
+        return op.buffer;
       case "readv":
       case "writev": {
-        const addr = this.#iovecs(op.iov, slot, 0, keep);
+        const [addr, keep] = this.#iovecs(op.iov, slot, 0);
         this.#put(opcode, lf, op.file, addr, op.iov.length, op.offset, 0, ud);
-        break;
+        return keep;
       }
       case "accept": {
-        let addr = 0;
-        let lenAddr = 0;
-        if (op.outAddr !== null) {
-          keep.push(op.outAddr);
-          new DataView(scratch.buffer, scratch.byteOffset, 4).setUint32(0, op.outAddr.byteLength, true);
-          addr = addressOf(op.outAddr);
-          lenAddr = slot.address;
+        if (op.outAddr === null) {
+          this.#put(opcode, lf, op.socket, 0, 0, 0, SOCK.CLOEXEC, ud);
+          return undefined;
         }
-        this.#put(opcode, lf, op.socket, addr, 0, lenAddr, SOCK.CLOEXEC, ud);
-        break;
+        view.setUint32(base, op.outAddr.byteLength, true);
+        this.#put(opcode, lf, op.socket, addressOf(op.outAddr), 0, scratch, SOCK.CLOEXEC, ud);
+        return op.outAddr;
       }
       case "connect":
       case "bind":
-        keep.push(op.addr);
         this.#put(opcode, lf, op.socket, addressOf(op.addr), 0, op.addrlen, 0, ud);
-        break;
+        return op.addr;
       case "listen":
         this.#put(opcode, lf, op.socket, 0, op.backlog, 0, 0, ud);
-        break;
+        return undefined;
       case "recv":
-        keep.push(op.buffer);
         this.#put(opcode, lf, op.socket, addressOf(op.buffer), op.buffer.byteLength, 0, recvFlags(op.flags), ud);
-        break;
+        return op.buffer;
       case "send":
-        keep.push(op.buffer);
         this.#put(opcode, lf, op.socket, addressOf(op.buffer), op.buffer.byteLength, 0, sendFlags(op.flags), ud);
-        break;
+        return op.buffer;
       case "recvMsg":
       case "sendMsg": {
         const msg = op.kind === "recvMsg" ? op.outMsg : op.msg;
-        const v = new DataView(scratch.buffer, scratch.byteOffset, 56);
-        const iovAddr = this.#iovecs(msg.iov, slot, 56, keep);
-        const name = msg.name === null ? 0 : addressOf(msg.name);
-        const control = msg.control === null ? 0 : addressOf(msg.control);
+        const [iovAddr, keep] = this.#iovecs(msg.iov, slot, 56);
         keep.push(msg.name, msg.control);
-        v.setBigUint64(0, BigInt(name), true);
-        v.setUint32(8, msg.name === null ? 0 : msg.namelen, true);
-        v.setUint32(12, 0, true);
-        v.setBigUint64(16, BigInt(iovAddr), true);
-        v.setBigUint64(24, BigInt(msg.iov.length), true);
-        v.setBigUint64(32, BigInt(control), true);
-        v.setBigUint64(40, BigInt(msg.control === null ? 0 : msg.controllen), true);
-        v.setUint32(48, 0, true);
+        view.setBigUint64(base, BigInt(msg.name === null ? 0 : addressOf(msg.name)), true);
+        view.setUint32(base + 8, msg.name === null ? 0 : msg.namelen, true);
+        view.setUint32(base + 12, 0, true);
+        view.setBigUint64(base + 16, BigInt(iovAddr), true);
+        view.setBigUint64(base + 24, BigInt(msg.iov.length), true);
+        view.setBigUint64(base + 32, BigInt(msg.control === null ? 0 : addressOf(msg.control)), true);
+        view.setBigUint64(base + 40, BigInt(msg.control === null ? 0 : msg.controllen), true);
+        view.setUint32(base + 48, 0, true);
         const flags = op.kind === "recvMsg" ? recvFlags(op.flags) : sendFlags(op.flags);
-        this.#put(opcode, lf, op.socket, slot.address, 1, 0, flags, ud);
-        break;
+        this.#put(opcode, lf, op.socket, scratch, 1, 0, flags, ud);
+        return keep;
       }
       case "shutdown":
         this.#put(opcode, lf, op.socket, 0, op.how === "recv" ? 0 : op.how === "send" ? 1 : 2, 0, 0, ud);
-        break;
-      case "openAt":
-        this.#put(
-          opcode,
-          lf,
-          op.dir,
-          this.#path(op.path, keep),
-          op.flags.permissions ?? 0o644,
-          0,
-          openFlags(op.flags),
-          ud,
-        );
-        break;
+        return undefined;
+      case "openAt": {
+        const path = cString(op.path)!;
+        this.#put(opcode, lf, op.dir, addressOf(path), op.flags.permissions ?? 0o644, 0, openFlags(op.flags), ud);
+        return path;
+      }
       case "closeFile":
         this.#put(opcode, lf, op.file, 0, 0, 0, 0, ud);
-        break;
+        return undefined;
       case "closeDir":
         this.#put(opcode, lf, op.dir, 0, 0, 0, 0, ud);
-        break;
+        return undefined;
       case "timeout":
-      case "linkTimeout": {
-        const v = new DataView(scratch.buffer, scratch.byteOffset, 16);
-        v.setBigInt64(0, BigInt(Math.floor(op.ns / 1e9)), true);
-        v.setBigInt64(8, BigInt(op.ns % 1e9), true);
-        this.#put(opcode, lf, -1, slot.address, 1, 0, op.kind === "timeout" ? IORING_TIMEOUT_ETIME_SUCCESS : 0, ud);
-        break;
-      }
+      case "linkTimeout":
+        view.setBigInt64(base, BigInt(Math.floor(op.ns / 1e9)), true);
+        view.setBigInt64(base + 8, BigInt(op.ns % 1e9), true);
+        this.#put(opcode, lf, -1, scratch, 1, 0, op.kind === "timeout" ? IORING_TIMEOUT_ETIME_SUCCESS : 0, ud);
+        return undefined;
       case "cancel":
         this.#put(opcode, lf, -1, op.id, 0, 0, 0, ud);
-        break;
+        return undefined;
       case "renameAt": {
-        const oldPath = this.#path(op.oldPath, keep);
-        const newPath = this.#path(op.newPath, keep);
-        this.#put(opcode, lf, op.oldDir, oldPath, op.newDir, newPath, RENAME_NOREPLACE, ud);
-        break;
+        const oldPath = cString(op.oldPath)!;
+        const newPath = cString(op.newPath)!;
+        this.#put(opcode, lf, op.oldDir, addressOf(oldPath), op.newDir, addressOf(newPath), RENAME_NOREPLACE, ud);
+        return [oldPath, newPath];
       }
-      case "unlinkAt":
-        this.#put(opcode, lf, op.dir, this.#path(op.path, keep), 0, 0, op.removeDir ? AT_REMOVEDIR : 0, ud);
-        break;
-      case "mkdirAt":
-        this.#put(opcode, lf, op.dir, this.#path(op.path, keep), op.mode, 0, 0, ud);
-        break;
+      case "unlinkAt": {
+        const path = cString(op.path)!;
+        this.#put(opcode, lf, op.dir, addressOf(path), 0, 0, op.removeDir ? AT_REMOVEDIR : 0, ud);
+        return path;
+      }
+      case "mkdirAt": {
+        const path = cString(op.path)!;
+        this.#put(opcode, lf, op.dir, addressOf(path), op.mode, 0, 0, ud);
+        return path;
+      }
       case "symlinkAt": {
-        const target = this.#path(op.target, keep);
-        const linkPath = this.#path(op.linkPath, keep);
-        this.#put(opcode, lf, op.dir, target, 0, linkPath, 0, ud);
-        break;
+        const target = cString(op.target)!;
+        const linkPath = cString(op.linkPath)!;
+        this.#put(opcode, lf, op.dir, addressOf(target), 0, addressOf(linkPath), 0, ud);
+        return [target, linkPath];
       }
       case "childExit": {
-        if (opcode === IORING_OP.WAITID) {
+        if (opcode === IORING_OP.WAITID && !forcePidfdFallback) {
           // io_uring_prep_waitid: fd = id, len = idtype, addr2 = infop, file_index = options.
-          const b = this.#put(opcode, lf, op.child, 0, P_PID, slot.address, 0, ud);
+          const b = this.#put(opcode, lf, op.child, 0, P_PID, scratch, 0, ud);
           this.#sqe[b + 11] = WEXITED;
-        } else {
-          const libc = openLibc().symbols;
-          let pidfd = Number(libc.syscall(BigInt(SYS_pidfd_open), BigInt(op.child), 0n));
-          // pidfd_open accepts any process; only a child of ours can be waited for. A
-          // non-reaping waitid tells (ECHILD otherwise) without consuming its exit status.
-          if (pidfd >= 0 && libc.waitid(P_PIDFD, pidfd, scratch, WEXITED | WNOHANG | WNOWAIT) < 0) {
-            libc.close(pidfd);
-            pidfd = -1;
-          }
-          if (pidfd < 0) {
-            // No such child: the kernel rejects the stand-in opcode and ChildExit reports NotFound.
-            this.#put(OP_INVALID, lf, -1, 0, 0, 0, 0, ud);
-          } else {
-            keep.push(pidfd);
-            this.#put(IORING_OP.POLL_ADD, lf, pidfd, 0, 0, 0, POLL.IN, ud);
-          }
+          return undefined;
         }
-        break;
+        const libc = openLibc().symbols;
+        let pidfd = Number(libc.syscall(BigInt(SYS_pidfd_open), BigInt(op.child), 0n));
+        // pidfd_open accepts any process; only a child of ours can be waited for. A non-reaping
+        // waitid tells (ECHILD otherwise) without consuming its exit status.
+        if (
+          pidfd >= 0 &&
+          libc.waitid(P_PIDFD, pidfd, this.#scratch.subarray(base, base + SLOT_SCRATCH), WEXITED | WNOHANG | WNOWAIT) <
+            0
+        ) {
+          libc.close(pidfd);
+          pidfd = -1;
+        }
+        if (pidfd < 0) {
+          // No such child: the kernel rejects the stand-in opcode and ChildExit reports NotFound.
+          this.#put(OP_INVALID, lf, -1, 0, 0, 0, 0, ud);
+          return undefined;
+        }
+        this.#flags[slot] |= SLOT_FINISH;
+        this.#put(IORING_OP.POLL_ADD, lf, pidfd, 0, 0, 0, POLL.IN, ud);
+        return pidfd;
       }
       case "socket":
         this.#put(opcode, lf, op.domain, 0, op.protocol, op.flags, 0, ud);
-        break;
+        return undefined;
       case "closeSocket": {
         // zig-aio#67: closing a socket first cancels everything outstanding on it. The cancel's
         // success is skipped; its failure (nothing to cancel) is an internal CQE, ignored.
@@ -657,18 +669,18 @@ export class IoUringBackend implements Backend {
         );
         this.#sqe[b + 9] = INTERNAL;
         this.#put(opcode, lf, op.socket, 0, 0, 0, 0, ud);
-        break;
+        return undefined;
       }
       case "notifyEventSource":
-        new DataView(scratch.buffer, scratch.byteOffset, 8).setBigUint64(0, 1n, true);
-        this.#put(opcode, lf, op.source.fd, slot.address, 8, 0, 0, ud);
-        break;
+        view.setBigUint64(base, 1n, true);
+        this.#put(opcode, lf, op.source.fd, scratch, 8, 0, 0, ud);
+        return undefined;
       case "waitEventSource":
-        this.#put(opcode, lf, op.source.fd, slot.address, 8, 0, 0, ud);
-        break;
+        this.#put(opcode, lf, op.source.fd, scratch, 8, 0, 0, ud);
+        return undefined;
       case "closeEventSource":
         this.#put(opcode, lf, op.source.fd, 0, 0, 0, 0, ud);
-        break;
+        return undefined;
       case "splice": {
         const [inFd, inOff] = spliceSide(op.in);
         const [outFd, outOff] = spliceSide(op.out);
@@ -679,22 +691,21 @@ export class IoUringBackend implements Backend {
         this.#sqe[b + 4] = inOff < 0 ? 0xffff_ffff : inOff >>> 0;
         this.#sqe[b + 5] = inOff < 0 ? 0xffff_ffff : inOff / U32;
         this.#sqe[b + 11] = inFd;
-        break;
+        return undefined;
       }
     }
-    return 0;
   }
 
   /**
    * Finishes a ChildExit that went through the pidfd fallback: reaps the child into the slot's
    * siginfo and closes the pidfd. Returns the result to report.
    */
-  finishChildExit(res: number, slot: SlotMemory, keep: unknown[]): number {
-    const pidfd = keep.find((k) => typeof k === "number") as number | undefined;
-    if (pidfd === undefined) return res;
+  finishChildExit(res: number, slot: number, keep: unknown): number {
+    const pidfd = keep as number;
     const libc = openLibc().symbols;
     if (res >= 0) {
-      const r = libc.waitid(P_PIDFD, pidfd, slot.bytes, WEXITED | WNOHANG);
+      const base = slot * SLOT_SCRATCH;
+      const r = libc.waitid(P_PIDFD, pidfd, this.#scratch.subarray(base, base + SLOT_SCRATCH), WEXITED | WNOHANG);
       res = r < 0 ? -errno() : 0;
     }
     libc.close(pidfd);
