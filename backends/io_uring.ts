@@ -323,7 +323,16 @@ export class IoUringBackend implements Backend {
       }
       if (res !== -ERRNO.EINVAL) break;
     }
-    if (res < 0) throw setupError(res, "io_uring_queue_init_params failed");
+    if (res < 0) {
+      throw setupError(
+        res,
+        res === -ERRNO.EPERM
+          ? "io_uring_setup was refused: a seccomp filter (Docker's default profile) or kernel.io_uring_disabled blocks it"
+          : res === -ERRNO.ENOSYS
+          ? "this kernel has no io_uring"
+          : "io_uring_queue_init_params failed",
+      );
+    }
     this.setupFlags = flags;
 
     const features = pv.getUint32(20, true);

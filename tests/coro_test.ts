@@ -340,3 +340,32 @@ Deno.test("ThreadPool: a module function on a Worker and a direct function, whil
     pool.close();
   }
 });
+
+Deno.test("ThreadPool: a blocking FFI call (nonblocking symbol) while other tasks do I/O", async () => {
+  const libc = Deno.dlopen("libc.so.6", {
+    usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
+  });
+  try {
+    await using scheduler = new coro.Scheduler();
+    const pool = new coro.ThreadPool({ maxThreads: 1 });
+    const sleeper = scheduler.spawn(
+      () => pool.yieldForCompletion((us: number) => libc.symbols.usleep(us), [50_000]),
+      [],
+    );
+    let ios = 0;
+    const busy = scheduler.spawn(async () => {
+      while (!sleeper.isComplete) {
+        await coro.io.single(aio.timeout({ ns: 1_000_000 }));
+        ios++;
+      }
+    }, []);
+    const t0 = performance.now();
+    assert.equal(await sleeper.complete("wait"), 0);
+    assert.ok(since(t0) >= 45);
+    await busy.complete("wait");
+    assert.ok(ios >= 10, `other tasks ran ${ios} I/O rounds while the call blocked a pool thread`);
+    pool.close();
+  } finally {
+    libc.close();
+  }
+});
