@@ -7,9 +7,19 @@
  */
 import type { Backend, BackendName } from "./backend.ts";
 import { SLOT_BATCH, SLOT_FINISH, SLOT_SCRATCH, SLOT_UNSUPPORTED } from "./backend.ts";
-import { QueueError } from "./errors.ts";
+import { InvalidOperationError, QueueError } from "./errors.ts";
 import { finalize, finalizeCanceled, RES_NOT_SUPPORTED } from "./finalize.ts";
-import { claimBatch, codeOf, type Id, markCompleted, type Operation, type OperationKind, releaseBatch } from "./ops.ts";
+import {
+  checkLastUnlinked,
+  claimOne,
+  CLOSE_SOCKET,
+  codeOf,
+  type Id,
+  markCompleted,
+  type Operation,
+  type OperationKind,
+  releaseBatch,
+} from "./ops.ts";
 import { createBackend } from "../backends/mod.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 
@@ -201,64 +211,74 @@ export class Dynamic implements Disposable {
     signal: AbortSignal | undefined,
   ): void {
     if (this.#closed) throw new QueueError("Closed", "the queue is closed");
-    const closeSockets = claimBatch(list);
     const n = list.length;
+    if (n === 0) throw new InvalidOperationError(undefined, "EmptyBatch", "no operations given");
     const backend = this.#backend;
-    const entries = n + closeSockets * (backend.closeSocketEntries - 1);
-    if (n > this.#freeTop || entries > backend.maxBatch) {
-      releaseBatch(list, n);
+    if (n > this.#freeTop) {
       throw new QueueError(
         "SubmissionQueueFull",
-        n > this.#freeTop
-          ? `${n} operation(s) do not fit: ${this.#inFlight} of ${this.#capacity} are in flight`
-          : `a batch of ${entries} entries exceeds the submission queue (${backend.maxBatch})`,
+        `${n} operation(s) do not fit: ${this.#inFlight} of ${this.#capacity} are in flight`,
       );
     }
-    // A linked chain must reach the kernel in one submission, so make room for all of it first.
-    if (backend.space() < entries) {
+    // A linked chain must reach the kernel in one submission, so room for all of it is made
+    // first (closeSocket may take two entries, hence the worst case).
+    let space = backend.space();
+    if (space < n * backend.closeSocketEntries) {
       backend.submit(0);
-      if (backend.space() < entries) {
-        releaseBatch(list, n);
-        throw new QueueError("SubmissionQueueFull", "the kernel has not consumed the submission queue");
-      }
+      space = backend.space();
     }
+    // One pass validates, claims and encodes each operation. Nothing is visible to the kernel
+    // until a complete call publishes the SQ tail, so a failure part-way rolls everything back.
     const free = this.#free;
     const flags = this.#flags;
     const gen = this.#gen;
     const batchFlag = batch === undefined ? 0 : SLOT_BATCH;
     const mark = backend.mark();
     const top = this.#freeTop;
-    let i = 0;
+    let entries = n;
+    let claimed = 0;
     try {
-      for (; i < n; i++) {
+      for (let i = 0; i < n; i++) {
         const op = list[i];
+        const code = claimOne(list, i);
+        claimed++;
+        if (code === CLOSE_SOCKET) entries += backend.closeSocketEntries - 1;
         const slot = free[top - 1 - i];
         const ud = slot | (((gen[slot] + 1) & 0xff) << 16);
         flags[slot] = batchFlag;
-        this.#keep[slot] = backend.prep(op, codeOf(op), ud, slot);
+        this.#keep[slot] = backend.prep(op, code, ud, slot);
         gen[slot] = ud >>> 16;
         this.#ops[slot] = op;
         op.outId = ud;
         op.outError = null;
       }
+      checkLastUnlinked(list);
+      if (entries > space || entries > backend.maxBatch) {
+        throw new QueueError(
+          "SubmissionQueueFull",
+          entries > backend.maxBatch
+            ? `a batch of ${entries} entries exceeds the submission queue (${backend.maxBatch})`
+            : "the kernel has not consumed the submission queue",
+        );
+      }
     } catch (err) {
       backend.rollback(mark);
-      for (let j = 0; j <= i && j < n; j++) {
+      for (let j = 0; j < claimed; j++) {
         const slot = free[top - 1 - j];
         this.#ops[slot] = undefined;
         this.#keep[slot] = undefined;
       }
-      releaseBatch(list, n);
+      releaseBatch(list, claimed);
       throw err;
     }
     this.#freeTop = top - n;
     this.#inFlight += n;
     if (batch !== undefined) {
-      for (i = 0; i < n; i++) this.#batches[free[top - 1 - i]] = batch;
+      for (let i = 0; i < n; i++) this.#batches[free[top - 1 - i]] = batch;
       if (signal !== undefined) this.#watch(list, batch, signal);
     }
     if (handler.aioQueue !== undefined) {
-      for (i = 0; i < n; i++) handler.aioQueue(list[i].outId, list[i].userdata);
+      for (let i = 0; i < n; i++) handler.aioQueue(list[i].outId, list[i].userdata);
     }
   }
 

@@ -1424,41 +1424,8 @@ export function claimBatch(ops: readonly Operation[]): number {
   let closeSockets = 0;
   let i = 0;
   try {
-    for (; i < n; i++) {
-      const op = ops[i] as Operation & { [kInFlight]: boolean; [kCode]: number };
-      // One read tells apart a free operation (false), one in flight (true) and anything else.
-      const state = (op as { [kInFlight]?: unknown } | undefined)?.[kInFlight];
-      if (state !== false) {
-        if (state !== true) {
-          throw new InvalidOperationError(
-            undefined,
-            "InvalidArgument",
-            `ops[${i}] is not an operation made by an aio factory`,
-          );
-        }
-        // Either queued earlier and not completed, or given twice in this batch.
-        const dup = ops.indexOf(op) < i;
-        invalid(
-          op,
-          dup ? "DuplicateOperation" : "OperationInFlight",
-          dup
-            ? `ops[${i}] appears twice in the batch`
-            : `ops[${i}] is still queued; wait for its completion before reusing it`,
-        );
-      }
-      checkLink(op);
-      const code = op[kCode];
-      if (code !== NOP) validateFields(op);
-      if (code === LINK_TIMEOUT && (i === 0 || ops[i - 1].link === "unlinked")) {
-        invalid(op, "LinkTimeoutNotLinked", "a linkTimeout must follow an operation linked soft or hard");
-      } else if (code === CLOSE_SOCKET) {
-        closeSockets++;
-      }
-      op[kInFlight] = true;
-    }
-    if (ops[n - 1].link !== "unlinked") {
-      invalid(ops[n - 1], "LastOperationLinked", "the last operation of a batch must be unlinked");
-    }
+    for (; i < n; i++) if (claimOne(ops, i) === CLOSE_SOCKET) closeSockets++;
+    checkLastUnlinked(ops);
   } catch (err) {
     releaseBatch(ops, i);
     throw err;
@@ -1466,9 +1433,56 @@ export function claimBatch(ops: readonly Operation[]): number {
   return closeSockets;
 }
 
+/**
+ * Internal: validates `ops[i]` in its batch and marks it in flight; returns its kind code. Throws
+ * without marking anything. The queue's single pass over a batch calls this per operation.
+ */
+export function claimOne(ops: readonly Operation[], i: number): number {
+  const op = ops[i] as Operation & { [kInFlight]: boolean; [kCode]: number };
+  // One read tells apart a free operation (false), one in flight (true) and anything else.
+  const state = (op as { [kInFlight]?: unknown } | undefined)?.[kInFlight];
+  if (state !== false) {
+    if (state !== true) {
+      throw new InvalidOperationError(
+        undefined,
+        "InvalidArgument",
+        `ops[${i}] is not an operation made by an aio factory`,
+      );
+    }
+    // Either queued earlier and not completed, or given twice in this batch.
+    const dup = ops.indexOf(op) < i;
+    invalid(
+      op,
+      dup ? "DuplicateOperation" : "OperationInFlight",
+      dup
+        ? `ops[${i}] appears twice in the batch`
+        : `ops[${i}] is still queued; wait for its completion before reusing it`,
+    );
+  }
+  const link = op.link;
+  if (link !== "unlinked" && link !== "soft" && link !== "hard") checkLink(op);
+  const code = op[kCode];
+  if (code !== NOP) {
+    validateFields(op);
+    if (code === LINK_TIMEOUT && (i === 0 || ops[i - 1].link === "unlinked")) {
+      invalid(op, "LinkTimeoutNotLinked", "a linkTimeout must follow an operation linked soft or hard");
+    }
+  }
+  op[kInFlight] = true;
+  return code;
+}
+
+/** Internal: throws when the batch's last operation is linked. */
+export function checkLastUnlinked(ops: readonly Operation[]): void {
+  if (ops[ops.length - 1].link !== "unlinked") {
+    invalid(ops[ops.length - 1], "LastOperationLinked", "the last operation of a batch must be unlinked");
+  }
+}
+
 const NOP = 0;
 const LINK_TIMEOUT = 21;
-const CLOSE_SOCKET = 29;
+/** Internal: the kind code of closeSocket. */
+export const CLOSE_SOCKET = 29;
 
 /** Clears the in-flight mark of the first `count` operations (undoing {@linkcode claimBatch}). */
 export function releaseBatch(ops: readonly Operation[], count: number): void {
