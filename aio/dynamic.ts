@@ -326,6 +326,14 @@ export class Dynamic implements Disposable {
     if (handler.aioComplete !== undefined) handler.aioComplete(ud, op.userdata, failed);
   }
 
+  // Starts a complete call: resets its counters; false when there is nothing in flight.
+  #begin(): boolean {
+    if (this.#closed) throw new QueueError("Closed", "the queue is closed");
+    this.#numCompleted = 0;
+    this.#numErrors = 0;
+    return this.#inFlight > 0;
+  }
+
   #reap(handler: Handler): number {
     this.#current = handler;
     return this.#backend.reap(this);
@@ -344,10 +352,7 @@ export class Dynamic implements Disposable {
    * ```
    */
   complete(mode: CompletionMode, handler?: Handler): CompletionResult {
-    if (this.#closed) throw new QueueError("Closed", "the queue is closed");
-    this.#numCompleted = 0;
-    this.#numErrors = 0;
-    if (this.#inFlight === 0) return { numCompleted: 0, numErrors: 0 };
+    if (!this.#begin()) return { numCompleted: 0, numErrors: 0 };
     const h = handler ?? this.#handler;
     const backend = this.#backend;
     if (mode === "blocking") {
@@ -448,10 +453,7 @@ export class Dynamic implements Disposable {
    * ```
    */
   completeWithin(timeoutNs: number, handler?: Handler): CompletionResult {
-    if (this.#closed) throw new QueueError("Closed", "the queue is closed");
-    this.#numCompleted = 0;
-    this.#numErrors = 0;
-    if (this.#inFlight === 0) return { numCompleted: 0, numErrors: 0 };
+    if (!this.#begin()) return { numCompleted: 0, numErrors: 0 };
     const h = handler ?? this.#handler;
     this.#backend.submitWithin(timeoutNs);
     this.#reap(h);

@@ -130,6 +130,49 @@ function waitOn(source: aio.EventSource): Promise<void> {
 
 const LOCK = 0;
 const WAITERS = 1;
+const WRITER = -1;
+
+// What Mutex and RwLock share: an Int32 lock word and a waiter count in a SharedArrayBuffer, and
+// an event source that waiters sleep on.
+class SharedLockState {
+  readonly state: Int32Array;
+  readonly source: aio.EventSource;
+  readonly owned: boolean;
+
+  constructor(shared?: SharedHandle) {
+    this.state = new Int32Array(shared?.buffer ?? new SharedArrayBuffer(8));
+    this.source = shared ? aio.EventSource.fromFd(shared.fd) : new aio.EventSource();
+    this.owned = shared === undefined;
+  }
+
+  get shared(): SharedHandle {
+    return { buffer: this.state.buffer as SharedArrayBuffer, fd: this.source.fd };
+  }
+
+  // Waits until `attempt` succeeds, without blocking the thread.
+  async acquire(attempt: () => boolean): Promise<void> {
+    while (!attempt()) {
+      Atomics.add(this.state, WAITERS, 1);
+      try {
+        // Checked again after announcing ourselves: a release in between saw no waiter.
+        if (attempt()) return;
+        await waitOn(this.source);
+      } finally {
+        Atomics.sub(this.state, WAITERS, 1);
+      }
+    }
+  }
+
+  // Wakes `all` waiters (each retries; the losers wait again) or one.
+  wake(all: boolean): void {
+    const n = Atomics.load(this.state, WAITERS);
+    for (let i = 0; i < (all ? n : Math.min(n, 1)); i++) this.source.notify();
+  }
+
+  dispose(): void {
+    if (this.owned) this.source.close();
+  }
+}
 
 /**
  * A mutex for tasks across Workers (zig-aio's `coro.Mutex`).
@@ -144,9 +187,7 @@ const WAITERS = 1;
  * ```
  */
 export class Mutex implements Disposable {
-  readonly #state: Int32Array;
-  readonly #source: aio.EventSource;
-  readonly #owned: boolean;
+  readonly #s: SharedLockState;
 
   /**
    * Creates an unlocked mutex, or wraps one received from another Worker.
@@ -160,9 +201,7 @@ export class Mutex implements Disposable {
    * ```
    */
   constructor(shared?: SharedHandle) {
-    this.#state = new Int32Array(shared?.buffer ?? new SharedArrayBuffer(8));
-    this.#source = shared ? aio.EventSource.fromFd(shared.fd) : new aio.EventSource();
-    this.#owned = shared === undefined;
+    this.#s = new SharedLockState(shared);
   }
 
   /** Wraps a mutex made in another Worker. */
@@ -172,41 +211,30 @@ export class Mutex implements Disposable {
 
   /** What to send to another Worker. */
   get shared(): SharedHandle {
-    return { buffer: this.#state.buffer as SharedArrayBuffer, fd: this.#source.fd };
+    return this.#s.shared;
   }
 
   /** Takes the lock if free. */
   tryLock(): boolean {
-    return Atomics.compareExchange(this.#state, LOCK, 0, 1) === 0;
+    return Atomics.compareExchange(this.#s.state, LOCK, 0, 1) === 0;
   }
 
   /** Takes the lock, waiting (without blocking the thread) while it is held. */
-  async lock(): Promise<void> {
-    while (!this.tryLock()) {
-      Atomics.add(this.#state, WAITERS, 1);
-      try {
-        // Checked again after announcing ourselves: an unlock in between saw no waiter.
-        if (this.tryLock()) return;
-        await waitOn(this.#source);
-      } finally {
-        Atomics.sub(this.#state, WAITERS, 1);
-      }
-    }
+  lock(): Promise<void> {
+    return this.#s.acquire(() => this.tryLock());
   }
 
   /** Releases the lock. */
   unlock(): void {
-    Atomics.store(this.#state, LOCK, 0);
-    if (Atomics.load(this.#state, WAITERS) > 0) this.#source.notify();
+    Atomics.store(this.#s.state, LOCK, 0);
+    this.#s.wake(false);
   }
 
   /** Closes the event source (in the Worker that created the mutex). */
   [Symbol.dispose](): void {
-    if (this.#owned) this.#source.close();
+    this.#s.dispose();
   }
 }
-
-const WRITER = -1;
 
 /**
  * A readers-writer lock for tasks across Workers (zig-aio's `coro.RwLock`).
@@ -224,9 +252,7 @@ const WRITER = -1;
  * ```
  */
 export class RwLock implements Disposable {
-  readonly #state: Int32Array;
-  readonly #source: aio.EventSource;
-  readonly #owned: boolean;
+  readonly #s: SharedLockState;
 
   /**
    * Creates an unlocked lock, or wraps one received from another Worker.
@@ -239,9 +265,7 @@ export class RwLock implements Disposable {
    * ```
    */
   constructor(shared?: SharedHandle) {
-    this.#state = new Int32Array(shared?.buffer ?? new SharedArrayBuffer(8));
-    this.#source = shared ? aio.EventSource.fromFd(shared.fd) : new aio.EventSource();
-    this.#owned = shared === undefined;
+    this.#s = new SharedLockState(shared);
   }
 
   /** Wraps a lock made in another Worker. */
@@ -251,65 +275,48 @@ export class RwLock implements Disposable {
 
   /** What to send to another Worker. */
   get shared(): SharedHandle {
-    return { buffer: this.#state.buffer as SharedArrayBuffer, fd: this.#source.fd };
+    return this.#s.shared;
   }
 
   /** Takes the lock exclusively if it is free. */
   tryLock(): boolean {
-    return Atomics.compareExchange(this.#state, LOCK, 0, WRITER) === 0;
+    return Atomics.compareExchange(this.#s.state, LOCK, 0, WRITER) === 0;
   }
 
   /** Takes a shared lock if no writer holds it. */
   tryLockShared(): boolean {
+    const state = this.#s.state;
     for (;;) {
-      const v = Atomics.load(this.#state, LOCK);
+      const v = Atomics.load(state, LOCK);
       if (v < 0) return false;
-      if (Atomics.compareExchange(this.#state, LOCK, v, v + 1) === v) return true;
-    }
-  }
-
-  async #acquire(attempt: () => boolean): Promise<void> {
-    while (!attempt()) {
-      Atomics.add(this.#state, WAITERS, 1);
-      try {
-        if (attempt()) return;
-        await waitOn(this.#source);
-      } finally {
-        Atomics.sub(this.#state, WAITERS, 1);
-      }
+      if (Atomics.compareExchange(state, LOCK, v, v + 1) === v) return true;
     }
   }
 
   /** Takes the lock exclusively. */
   lock(): Promise<void> {
-    return this.#acquire(() => this.tryLock());
+    return this.#s.acquire(() => this.tryLock());
   }
 
   /** Takes a shared lock. */
   lockShared(): Promise<void> {
-    return this.#acquire(() => this.tryLockShared());
-  }
-
-  #wakeAll(): void {
-    // Every waiter retries; the ones that lose wait again.
-    const n = Atomics.load(this.#state, WAITERS);
-    for (let i = 0; i < n; i++) this.#source.notify();
+    return this.#s.acquire(() => this.tryLockShared());
   }
 
   /** Releases an exclusive lock. */
   unlock(): void {
-    Atomics.store(this.#state, LOCK, 0);
-    this.#wakeAll();
+    Atomics.store(this.#s.state, LOCK, 0);
+    this.#s.wake(true);
   }
 
   /** Releases a shared lock. */
   unlockShared(): void {
-    if (Atomics.sub(this.#state, LOCK, 1) === 1) this.#wakeAll();
+    if (Atomics.sub(this.#s.state, LOCK, 1) === 1) this.#s.wake(true);
   }
 
   /** Closes the event source (in the Worker that created the lock). */
   [Symbol.dispose](): void {
-    if (this.#owned) this.#source.close();
+    this.#s.dispose();
   }
 }
 
