@@ -8,7 +8,15 @@
  * @module
  */
 import { aio } from "../mod.ts";
-import { type Bench, type BenchOptions, compileC, type Group, runJsonLine, type Sample } from "./harness.ts";
+import {
+  type Anchor,
+  type Bench,
+  type BenchOptions,
+  compileC,
+  type Group,
+  runJsonLine,
+  type Sample,
+} from "./harness.ts";
 
 /** zig-aio's queue size for this benchmark. */
 const QUEUE_SIZE = 32768;
@@ -77,6 +85,28 @@ function totals(batch: number, quick: boolean): number {
   return quick ? 4_000_000 : 12_000_000;
 }
 
+/**
+ * The C liburing NOP loop (`bench/aio_nops.c`) at `batch` as an anchor; shared with `coro_nops`.
+ *
+ * @example
+ * ```ts
+ * import { compileC } from "./harness.ts";
+ * import { cLiburingNops } from "./aio_nops.ts";
+ * console.log(cLiburingNops(compileC("aio_nops.c", "aio_nops"), 32, 3200).name); // "c_liburing"
+ * ```
+ */
+export function cLiburingNops(built: { path: string } | { error: string }, batch: number, total: number): Anchor {
+  if (!("path" in built)) return { name: "c_liburing", unavailable: built.error };
+  return {
+    name: "c_liburing",
+    run: (): number => {
+      const mnops = runJsonLine(built.path, [String(batch), String(total)]).mnops;
+      if (typeof mnops !== "number") throw new Error(`aio_nops.c printed no mnops for batch ${batch}`);
+      return mnops;
+    },
+  };
+}
+
 /** The batch sizes measured: a syscall per NOP, zig-aio's 32, and a large batch. */
 const BATCHES = [1, 32, 256];
 
@@ -91,16 +121,7 @@ export const aioNops: Bench = {
         bench: "aio_nops",
         label: `batch=${batch}`,
         unit: "Mnops/s",
-        anchor: "path" in built
-          ? {
-            name: "c_liburing",
-            run: () => {
-              const mnops = runJsonLine(built.path, [String(batch), String(total)]).mnops;
-              if (typeof mnops !== "number") throw new Error(`aio_nops.c printed no mnops for batch ${batch}`);
-              return mnops;
-            },
-          }
-          : { name: "c_liburing", unavailable: built.error },
+        anchors: [cLiburingNops(built, batch, total)],
         variants: [
           { variant: `batch=${batch}`, run: () => measureAioNops({ batch, total, syncOnly: true }) },
           {

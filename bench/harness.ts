@@ -2,7 +2,7 @@
  * What every benchmark module shares: the shape of a benchmark and of its results, the
  * statistics, the machine description, and building and running native anchors.
  *
- * A benchmark module (`aio_nops.ts`, later `ping_pongs.ts`, `fs.ts`, `coro_nops.ts`) exports a
+ * A benchmark module (`aio_nops.ts`, `coro_nops.ts`, `ping_pongs.ts`) exports a
  * {@linkcode Bench}; `run.ts` measures every group of every bench the same way and writes one
  * {@linkcode BenchResult} per variant.
  *
@@ -41,8 +41,8 @@ export interface Sample {
 export interface Variant {
   /** Its name in the results, e.g. `batch=32`. */
   variant: string;
-  /** Runs it once; bounded, synchronous, returns the rate. */
-  run(): Sample;
+  /** Runs it once; bounded, returns the rate (asynchronously for benches that await, e.g. coro). */
+  run(): Sample | Promise<Sample>;
 }
 
 /** A native program (or other reference) that the variants of a group are compared with. */
@@ -50,21 +50,24 @@ export interface Anchor {
   /** Its name in the results, e.g. `c_liburing`. */
   name: string;
   /** Runs it once and returns the rate; `undefined` when it is unavailable (see `unavailable`). */
-  run?(): number;
+  run?(): number | Promise<number>;
   /** Why it cannot run here, when it cannot. */
   unavailable?: string;
 }
 
-/** Variants measured against the same anchor, interleaved run by run. */
+/**
+ * Variants measured against the same anchors, interleaved run by run. Every variant gets one
+ * result row per anchor.
+ */
 export interface Group {
   /** The bench name for the results. */
   bench: string;
-  /** What the group's variants share, e.g. `batch=32`; names the anchor's runs in reports. */
+  /** What the group's variants share, e.g. `batch=32`; names the anchors' runs in reports. */
   label: string;
   /** The rate's unit; higher must be better. */
   unit: string;
-  /** The reference. */
-  anchor: Anchor;
+  /** The references, at least one. */
+  anchors: Anchor[];
   /** Our configurations. */
   variants: Variant[];
 }
@@ -190,6 +193,23 @@ export function compileC(source: string, output: string): { path: string } | { e
     return { error: `gcc could not be run: ${err instanceof Error ? err.message : String(err)}` };
   }
   return { path };
+}
+
+/**
+ * Whether `cmd` can be started (e.g. `node` on PATH): runs `cmd --version`.
+ *
+ * @example
+ * ```ts
+ * import { commandAvailable } from "./harness.ts";
+ * console.log(commandAvailable("node"));
+ * ```
+ */
+export function commandAvailable(cmd: string): boolean {
+  try {
+    return new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
 }
 
 /**

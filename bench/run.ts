@@ -1,14 +1,17 @@
 /**
- * `deno task bench [--quick] [--runs=N] [--only=NAME]`: measures every bench against its anchor
+ * `deno task bench [--quick] [--runs=N] [--only=NAME]`: measures every bench against its anchors
  * and writes `bench/results.json`.
  *
- * Within a group the anchor and our variants run alternately, round by round, with the order
+ * Within a group the anchors and our variants run alternately, round by round, with the order
  * rotated each round, so that a slow stretch of the machine hits every series alike. One round
- * of warm-up (for V8's JIT and the kernel's caches) is discarded. Medians are reported.
+ * of warm-up (for V8's JIT and the kernel's caches) is discarded. Medians are reported, one row
+ * per variant and anchor.
  *
  * @module
  */
 import { aioNops } from "./aio_nops.ts";
+import { coroNops } from "./coro_nops.ts";
+import { pingPongs } from "./ping_pongs.ts";
 import {
   type Bench,
   type BenchResult,
@@ -21,7 +24,7 @@ import {
 } from "./harness.ts";
 
 /** Every bench, in the order they run. New benches are added here. */
-const BENCHES: Bench[] = [aioNops];
+const BENCHES: Bench[] = [aioNops, coroNops, pingPongs];
 
 /** The command line of a bench run. */
 export interface RunOptions {
@@ -48,7 +51,9 @@ export function parseArgs(args: readonly string[]): RunOptions {
     if (arg === "--quick") options.quick = true;
     else if (arg.startsWith("--runs=")) options.runs = Number(arg.slice(7));
     else if (arg.startsWith("--only=")) options.only.push(...arg.slice(7).split(","));
-    else throw new Error(`unknown argument ${arg}; usage: run.ts [--quick] [--runs=N] [--only=aio_nops,...]`);
+    else {throw new Error(
+        `unknown argument ${arg}; usage: run.ts [--quick] [--runs=N] [--only=aio_nops,ping_pongs,...]`,
+      );}
   }
   if (options.runs === 0) options.runs = options.quick ? 5 : 11;
   if (!Number.isInteger(options.runs) || options.runs < 1 || options.runs > 100) {
@@ -61,8 +66,8 @@ export function parseArgs(args: readonly string[]): RunOptions {
 interface SeriesRuns {
   name: string;
   values: number[];
-  /** Median of the per-round ratios to the anchor: less sensitive to the machine's drift. */
-  pairedRatio?: number;
+  /** Median of the per-round ratios to each anchor: less sensitive to the machine's drift. */
+  paired: { anchor: string; ratio: number }[];
 }
 
 /** One group's results and its raw runs. */
@@ -71,51 +76,69 @@ interface GroupOutcome {
   series: SeriesRuns[];
 }
 
-function measureGroup(group: Group, runs: number): GroupOutcome {
-  type Series = { name: string; run: () => number; values: number[]; backends: Set<string> };
+async function measureGroup(group: Group, runs: number): Promise<GroupOutcome> {
+  type Series = {
+    name: string;
+    run: () => Promise<number>;
+    values: number[];
+    backends: Set<string>;
+    isAnchor: boolean;
+  };
   const variants: Series[] = group.variants.map((v) => {
-    const s: Series = { name: v.variant, values: [], backends: new Set(), run: () => 0 };
-    s.run = () => {
-      const sample = v.run();
+    const s: Series = {
+      name: v.variant,
+      values: [],
+      backends: new Set(),
+      run: () => Promise.resolve(0),
+      isAnchor: false,
+    };
+    s.run = async () => {
+      const sample = await v.run();
       s.backends.add(sample.backend);
       return sample.value;
     };
     return s;
   });
-  const anchorRun = group.anchor.run;
-  const anchor: Series | undefined = anchorRun === undefined
-    ? undefined
-    : { name: group.anchor.name, run: anchorRun, values: [], backends: new Set() };
-  const all = anchor === undefined ? variants : [anchor, ...variants];
-  for (const s of all) s.run();
+  const anchors: Series[] = [];
+  for (const a of group.anchors) {
+    const anchorRun = a.run;
+    if (anchorRun === undefined) continue;
+    anchors.push({ name: a.name, run: async () => await anchorRun(), values: [], backends: new Set(), isAnchor: true });
+  }
+  const all = [...anchors, ...variants];
+  for (const s of all) await s.run();
   for (let round = 0; round < runs; round++) {
     for (let k = 0; k < all.length; k++) {
       const s = all[(round + k) % all.length];
-      s.values.push(s.run());
+      s.values.push(await s.run());
     }
   }
-  const anchorValue = anchor === undefined ? null : median(anchor.values);
-  const results = variants.map((s): BenchResult => {
+  const results: BenchResult[] = [];
+  for (const s of variants) {
     const ours = median(s.values);
-    return {
-      bench: group.bench,
-      variant: s.name,
-      backend: [...s.backends].join("+"),
-      unit: group.unit,
-      ours: round4(ours),
-      anchor: group.anchor.name,
-      anchor_value: anchorValue === null ? null : round4(anchorValue),
-      ratio: anchorValue === null ? null : round4(ours / anchorValue),
-    };
-  });
+    for (const a of group.anchors) {
+      const measured = anchors.find((m) => m.name === a.name);
+      const anchorValue = measured === undefined ? null : median(measured.values);
+      results.push({
+        bench: group.bench,
+        variant: s.name,
+        backend: [...s.backends].join("+"),
+        unit: group.unit,
+        ours: round4(ours),
+        anchor: a.name,
+        anchor_value: anchorValue === null ? null : round4(anchorValue),
+        ratio: anchorValue === null ? null : round4(ours / anchorValue),
+      });
+    }
+  }
   return {
     results,
     series: all.map((s) => ({
-      name: s === anchor ? `${group.bench} ${group.label} ${s.name}` : `${group.bench} ${s.name}`,
+      name: s.isAnchor ? `${group.bench} ${group.label} ${s.name}` : `${group.bench} ${s.name}`,
       values: s.values,
-      pairedRatio: anchor === undefined || s === anchor
-        ? undefined
-        : median(s.values.map((v, i) => v / anchor.values[i])),
+      paired: s.isAnchor
+        ? []
+        : anchors.map((a) => ({ anchor: a.name, ratio: median(s.values.map((v, i) => v / a.values[i])) })),
     })),
   };
 }
@@ -139,12 +162,12 @@ function fixed(x: number | null, digits: number): string {
  */
 export function resultsTable(results: readonly BenchResult[]): string {
   const lines = [
-    "| bench | variant | ours (Mnops/s) | anchor | anchor value | ratio | backend |",
-    "| --- | --- | ---: | --- | ---: | ---: | --- |",
+    "| bench | variant | ours | anchor | anchor value | unit | ratio | backend |",
+    "| --- | --- | ---: | --- | ---: | --- | ---: | --- |",
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.bench} | ${r.variant} | ${fixed(r.ours, 3)} | ${r.anchor} | ${fixed(r.anchor_value, 3)} | ${
+      `| ${r.bench} | ${r.variant} | ${fixed(r.ours, 3)} | ${r.anchor} | ${fixed(r.anchor_value, 3)} | ${r.unit} | ${
         fixed(r.ratio, 2)
       } | ${r.backend} |`,
     );
@@ -161,7 +184,7 @@ function machineLines(m: Machine): string {
   ].join("\n");
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const options = parseArgs(Deno.args);
   const benches = options.only.length === 0 ? BENCHES : BENCHES.filter((b) => options.only.includes(b.name));
   if (benches.length === 0) throw new Error(`no bench named ${options.only.join(", ")}`);
@@ -173,14 +196,20 @@ function main(): void {
   const series: SeriesRuns[][] = [];
   for (const bench of benches) {
     for (const group of bench.groups({ quick: options.quick })) {
-      if (group.anchor.unavailable !== undefined) {
-        console.error(`warning: anchor ${group.anchor.name} unavailable: ${group.anchor.unavailable}`);
+      for (const anchor of group.anchors) {
+        if (anchor.unavailable !== undefined) {
+          console.error(`warning: anchor ${anchor.name} unavailable: ${anchor.unavailable}`);
+        }
       }
-      const outcome = measureGroup(group, options.runs);
+      const outcome = await measureGroup(group, options.runs);
       results.push(...outcome.results);
       series.push(outcome.series);
       for (const r of outcome.results) {
-        console.error(`  ${r.bench} ${r.variant}: ${fixed(r.ours, 3)} ${r.unit} (ratio ${fixed(r.ratio, 2)})`);
+        console.error(
+          `  ${r.bench} ${r.variant}: ${fixed(r.ours, 3)} ${r.unit} (${r.anchor} ${fixed(r.anchor_value, 3)}, ratio ${
+            fixed(r.ratio, 2)
+          })`,
+        );
       }
     }
   }
@@ -188,7 +217,9 @@ function main(): void {
   console.log("Runs in order (unit as above; spread = (max - min) / median; paired = median of per-round ratios):\n");
   for (const group of series) {
     for (const s of group) {
-      const paired = s.pairedRatio === undefined ? "" : `, paired ${s.pairedRatio.toFixed(2)}`;
+      const paired = s.paired.map((p) =>
+        s.paired.length === 1 ? `, paired ${p.ratio.toFixed(2)}` : `, paired ${p.anchor} ${p.ratio.toFixed(2)}`
+      ).join("");
       const values = s.values.map((v) => v.toFixed(3)).join(", ");
       console.log(`- ${s.name}: ${values} (spread ${(spread(s.values) * 100).toFixed(1)}%${paired})`);
     }
@@ -200,4 +231,4 @@ function main(): void {
   Deno.renameSync(tmp, `${ROOT}/bench/results.json`);
 }
 
-if (import.meta.main) main();
+if (import.meta.main) await main();
