@@ -58,6 +58,9 @@ interface IoCall {
 
 const storage = new AsyncLocalStorage<Task<unknown>>();
 
+/** How long tasks may run on microtasks alone before the event loop gets a turn, in ms. */
+const SLICE_MS = 2;
+
 // Internal access to Task's private state, for the scheduler and the sync primitives. Assigned in
 // Task's static block, which alone can reach its # fields.
 let suspendTask!: (task: Task<unknown>, status: Status, io?: IoCall) => Promise<void>;
@@ -275,6 +278,8 @@ export class Scheduler implements AsyncDisposable {
   #runnable = 0;
   #stepQueued = false;
   #fallbackQueued = false;
+  #microSteps = 0;
+  #sliceStart = performance.now();
   #parked = false;
   #closed = false;
   #idle: (() => void)[] = [];
@@ -284,12 +289,18 @@ export class Scheduler implements AsyncDisposable {
     this.#stepQueued = false;
     this.#advance(true);
   };
+  readonly #stepFromLoop = () => {
+    this.#newSlice();
+    this.#step();
+  };
   readonly #fallback = () => {
+    this.#newSlice();
     this.#fallbackQueued = false;
     // Costs no syscall when a step since has already submitted everything and parked.
     this.#advance(false);
   };
   readonly #onPark = () => {
+    this.#newSlice();
     this.#parked = false;
     this.#advance(this.#runnable === 0);
   };
@@ -398,13 +409,26 @@ export class Scheduler implements AsyncDisposable {
     this.#runnable++;
   }
 
+  // Called from a macrotask (the event loop has just run): a new slice starts.
+  #newSlice(): void {
+    this.#sliceStart = performance.now();
+    this.#microSteps = 0;
+  }
+
   // Decides when to submit and wait. With every task suspended, the step runs as a microtask, so
   // that the I/O of all tasks suspended in this turn goes out in one submission.
   #kick(): void {
     if (this.#runnable === 0) {
       if (!this.#stepQueued) {
         this.#stepQueued = true;
-        queueMicrotask(this.#step);
+        // Completions that are always ready would chain microtask steps forever and starve
+        // Deno's event loop (timers, servers). After a slice of SLICE_MS without a macrotask,
+        // the next step goes through setImmediate, which lets the event loop run first.
+        if ((++this.#microSteps & 15) === 0 && performance.now() - this.#sliceStart > SLICE_MS) {
+          setImmediate(this.#stepFromLoop);
+        } else {
+          queueMicrotask(this.#step);
+        }
       }
     } else if (this.io.inFlight > 0) {
       this.#armFallback();

@@ -369,3 +369,31 @@ Deno.test("ThreadPool: a blocking FFI call (nonblocking symbol) while other task
     libc.close();
   }
 });
+
+Deno.test("event loop stays live when completions are always ready (no microtask starvation)", async (t) => {
+  for (const wait of MODES) {
+    await t.step(wait, async () => {
+      await using scheduler = new coro.Scheduler({ wait });
+      let stop = false;
+      let rounds = 0;
+      // NOPs complete inside the submitting call, so without a budget the scheduler would chain
+      // microtask steps forever and starve Deno's timers.
+      for (let i = 0; i < 2; i++) {
+        scheduler.spawn(async () => {
+          while (!stop) {
+            await coro.io.single(aio.nop());
+            rounds++;
+          }
+        }, []);
+      }
+      const fired = await new Promise<number>((resolve) => {
+        const t0 = performance.now();
+        setTimeout(() => resolve(since(t0)), 10);
+      });
+      stop = true;
+      await scheduler.run("wait");
+      assert.ok(fired < 50, `a 10 ms timer fired after ${fired.toFixed(1)} ms`);
+      assert.ok(rounds > 100, `${rounds} rounds`);
+    });
+  }
+});
