@@ -20,7 +20,7 @@ import { taskIo } from "./scheduler.ts";
  * ```
  */
 export function complete(ops: readonly aio.Operation[]): Promise<number> {
-  return taskIo(ops) ?? aio.complete(ops);
+  return taskIo(ops, "complete") ?? aio.complete(ops);
 }
 
 /**
@@ -33,9 +33,8 @@ export function complete(ops: readonly aio.Operation[]): Promise<number> {
  * await scheduler.spawn(() => coro.io.multi([aio.nop({ link: "soft" }), aio.nop()]), []).complete();
  * ```
  */
-export async function multi(ops: readonly aio.Operation[]): Promise<void> {
-  const errors = await complete(ops);
-  if (errors > 0) throw new aio.SomeOperationFailedError(errors);
+export function multi(ops: readonly aio.Operation[]): Promise<void> {
+  return (taskIo(ops, "multi") as Promise<unknown> as Promise<void> | undefined) ?? aio.multi(ops);
 }
 
 /**
@@ -48,6 +47,6 @@ export async function multi(ops: readonly aio.Operation[]): Promise<void> {
  * await scheduler.spawn(() => coro.io.single(aio.timeout({ ns: 1e6 })), []).complete();
  * ```
  */
-export async function single(op: aio.Operation): Promise<void> {
-  if (await complete([op]) > 0) throw op.outError;
+export function single(op: aio.Operation): Promise<void> {
+  return (taskIo([op], "single") as Promise<unknown> as Promise<void> | undefined) ?? aio.single(op);
 }

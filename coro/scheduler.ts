@@ -54,7 +54,14 @@ interface IoCall {
   ids: number[];
   task: Task<unknown>;
   canceling: boolean;
+  // What the call resolves with: the error count (complete), or it rejects on any error with
+  // SomeOperationFailedError (multi) or with the operation's own error (single).
+  ops: readonly aio.Operation[];
+  mode: IoMode;
 }
+
+/** How a `coro.io` call reports failures: `complete` counts, `multi` and `single` throw. */
+export type IoMode = "complete" | "multi" | "single";
 
 const storage = new AsyncLocalStorage<Task<unknown>>();
 
@@ -63,8 +70,9 @@ const SLICE_MS = 2;
 
 // Internal access to Task's private state, for the scheduler and the sync primitives. Assigned in
 // Task's static block, which alone can reach its # fields.
-let suspendTask!: (task: Task<unknown>, status: Status, io?: IoCall) => Promise<void>;
-let resumeTask!: (task: Task<unknown>) => void;
+let suspendTask!: (task: Task<unknown>, status: Status, io?: IoCall) => Promise<unknown>;
+let resumeTask!: (task: Task<unknown>, value?: unknown) => void;
+let failTask!: (task: Task<unknown>, err: unknown) => void;
 let taskStatus!: (task: Task<unknown>) => Status;
 let taskCanceled!: (task: Task<unknown>) => boolean;
 let finishTask!: (task: Task<unknown>, ok: boolean, value: unknown) => void;
@@ -75,6 +83,7 @@ let runIo!: (
   scheduler: Scheduler,
   task: Task<unknown>,
   ops: readonly aio.Operation[],
+  mode: IoMode,
   uncancelable: boolean,
 ) => Promise<number>;
 let cancelIo!: (scheduler: Scheduler, call: IoCall) => void;
@@ -108,7 +117,8 @@ export class Task<R = unknown> {
   #cancelable = true;
   #ok = true;
   #value: unknown;
-  #resume: (() => void) | undefined;
+  #resume: ((value: unknown) => void) | undefined;
+  #fail: ((err: unknown) => void) | undefined;
   #io: IoCall | undefined;
   #waiters: Task<unknown>[] = [];
   readonly #done: Promise<void>;
@@ -118,18 +128,32 @@ export class Task<R = unknown> {
     suspendTask = (task, status, io) => {
       task.#status = status;
       task.#io = io;
-      const p = new Promise<void>((resolve) => (task.#resume = resolve));
+      const p = new Promise<unknown>((resolve, reject) => {
+        task.#resume = resolve;
+        task.#fail = reject;
+      });
       suspended(task.scheduler);
       return p;
     };
-    resumeTask = (task) => {
+    resumeTask = (task, value) => {
       const resume = task.#resume;
       if (resume === undefined) return;
       task.#resume = undefined;
+      task.#fail = undefined;
       task.#status = "running";
       task.#io = undefined;
       resumed(task.scheduler);
-      resume();
+      resume(value);
+    };
+    failTask = (task, err) => {
+      const fail = task.#fail;
+      if (fail === undefined) return;
+      task.#resume = undefined;
+      task.#fail = undefined;
+      task.#status = "running";
+      task.#io = undefined;
+      resumed(task.scheduler);
+      fail(err);
     };
     taskStatus = (task) => task.#status;
     taskDone = (task) => task.#done;
@@ -331,7 +355,7 @@ export class Scheduler implements AsyncDisposable {
         const call = this.#calls[slot]!;
         this.#calls[slot] = undefined;
         if (failed) call.errors++;
-        if (--call.remaining === 0) resumeTask(call.task);
+        if (--call.remaining === 0) this.#finishIo(call);
         if (this.#spaceWaiters.length > 0) this.#spaceWaiters.shift()!();
       },
     };
@@ -392,7 +416,7 @@ export class Scheduler implements AsyncDisposable {
   }
 
   static {
-    runIo = (scheduler, task, ops, uncancelable) => scheduler.#runIo(task, ops, uncancelable);
+    runIo = (scheduler, task, ops, mode, uncancelable) => scheduler.#runIo(task, ops, mode, uncancelable);
     cancelIo = (scheduler, call) => scheduler.#cancelIo(call);
     suspended = (scheduler) => scheduler.#suspended();
     resumed = (scheduler) => scheduler.#resumed();
@@ -472,26 +496,50 @@ export class Scheduler implements AsyncDisposable {
     setImmediate(this.#fallback);
   }
 
-  // Runs `ops` for `task`; resolves with the error count.
-  async #runIo(task: Task<unknown>, ops: readonly aio.Operation[], uncancelable: boolean): Promise<number> {
-    if (!uncancelable && taskCanceled(task)) throw new CanceledError();
-    const call: IoCall = { remaining: ops.length, errors: 0, ids: [], task, canceling: false };
+  // Runs `ops` for `task`. The returned promise is the task's suspension itself, settled by the
+  // handler when the last operation completes: one promise per call on the common path.
+  #runIo(task: Task<unknown>, ops: readonly aio.Operation[], mode: IoMode, uncancelable: boolean): Promise<number> {
+    if (!uncancelable && taskCanceled(task)) return Promise.reject(new CanceledError());
+    const call: IoCall = { remaining: ops.length, errors: 0, ids: [], task, canceling: false, ops, mode };
+    this.#queueing = call;
+    try {
+      this.io.queue(ops);
+    } catch (err) {
+      if (err instanceof aio.QueueError && err.code === "SubmissionQueueFull" && this.io.inFlight > 0) {
+        return this.#runIoWhenRoom(call, uncancelable);
+      }
+      return Promise.reject(err);
+    } finally {
+      this.#queueing = undefined;
+    }
+    return suspendTask(task, uncancelable ? "io_cancel" : "io", call) as Promise<number>;
+  }
+
+  // Backpressure: waits for completions to free room, then queues.
+  async #runIoWhenRoom(call: IoCall, uncancelable: boolean): Promise<number> {
     for (;;) {
+      await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+      this.#queueing = call;
       try {
-        this.#queueing = call;
-        this.io.queue(ops);
+        this.io.queue(call.ops);
         break;
       } catch (err) {
         if (!(err instanceof aio.QueueError && err.code === "SubmissionQueueFull" && this.io.inFlight > 0)) throw err;
-        // Backpressure: wait for a completion to free room, then try again.
-        await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
       } finally {
         this.#queueing = undefined;
       }
     }
-    await suspendTask(task, uncancelable ? "io_cancel" : "io", call);
-    if (call.canceling) throw new CanceledError();
-    return call.errors;
+    return await suspendTask(call.task, uncancelable ? "io_cancel" : "io", call) as number;
+  }
+
+  // The last operation of `call` completed: settles the task's suspension.
+  #finishIo(call: IoCall): void {
+    if (call.canceling) return failTask(call.task, new CanceledError());
+    if (call.errors > 0) {
+      if (call.mode === "multi") return failTask(call.task, new aio.SomeOperationFailedError(call.errors));
+      if (call.mode === "single") return failTask(call.task, call.ops[0].outError);
+    }
+    resumeTask(call.task, call.errors);
   }
 
   // Cancels what is still in flight of `call`.
@@ -641,17 +689,17 @@ export function setCancelable(cancelable: boolean): void {
 }
 
 /** Internal: runs `ops` as the current task's I/O (coro.io); `undefined` outside a task. */
-export function taskIo(ops: readonly aio.Operation[]): Promise<number> | undefined {
+export function taskIo(ops: readonly aio.Operation[], mode: IoMode): Promise<number> | undefined {
   const task = storage.getStore();
   if (task === undefined) return undefined;
-  return runIo(task.scheduler, task, ops, false);
+  return runIo(task.scheduler, task, ops, mode, false);
 }
 
 /** Internal: for sync primitives. Suspends the current task until {@linkcode wakeTask}. */
 export function suspendCurrent(): Promise<void> | undefined {
   const task = storage.getStore();
   if (task === undefined) return undefined;
-  return suspendTask(task, "wait");
+  return suspendTask(task, "wait") as Promise<unknown> as Promise<void>;
 }
 
 /** Internal: for sync primitives. */
