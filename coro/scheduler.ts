@@ -135,26 +135,19 @@ export class Task<R = unknown> {
       suspended(task.scheduler);
       return p;
     };
-    resumeTask = (task, value) => {
-      const resume = task.#resume;
-      if (resume === undefined) return;
+    // Resumes a suspended task: its suspension promise resolves with `value` (ok) or rejects.
+    const settle = (task: Task<unknown>, ok: boolean, value: unknown) => {
+      const settleWith = ok ? task.#resume : task.#fail;
+      if (settleWith === undefined) return;
       task.#resume = undefined;
       task.#fail = undefined;
       task.#status = "running";
       task.#io = undefined;
       resumed(task.scheduler);
-      resume(value);
+      settleWith(value);
     };
-    failTask = (task, err) => {
-      const fail = task.#fail;
-      if (fail === undefined) return;
-      task.#resume = undefined;
-      task.#fail = undefined;
-      task.#status = "running";
-      task.#io = undefined;
-      resumed(task.scheduler);
-      fail(err);
-    };
+    resumeTask = (task, value) => settle(task, true, value);
+    failTask = (task, err) => settle(task, false, err);
     taskStatus = (task) => task.#status;
     taskDone = (task) => task.#done;
     taskYield = (task, state) => task.#yield(state);
