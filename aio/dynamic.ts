@@ -7,8 +7,8 @@
  */
 import type { Backend, BackendName } from "./backend.ts";
 import { SLOT_BATCH, SLOT_FINISH, SLOT_SCRATCH, SLOT_UNSUPPORTED } from "./backend.ts";
-import { InvalidOperationError, QueueError } from "./errors.ts";
-import { finalize, finalizeCanceled, RES_NOT_SUPPORTED } from "./finalize.ts";
+import { BackendError, InvalidOperationError, QueueError } from "./errors.ts";
+import { finalize, finalizeCanceled, RES_CANCELED, RES_NOT_SUPPORTED } from "./finalize.ts";
 import {
   checkLastUnlinked,
   claimOne,
@@ -111,6 +111,8 @@ export class Dynamic implements Disposable {
   #freeTop: number;
   #inFlight = 0;
   #closed = false;
+  #reaping = 0;
+  #closeRequested = false;
   // Per complete() call state, read by onCompletion.
   #current: Handler = EMPTY_HANDLER;
   #numCompleted = 0;
@@ -226,6 +228,20 @@ export class Dynamic implements Disposable {
     if (space < n * backend.closeSocketEntries) {
       backend.submit(0);
       space = backend.space();
+      if (space < n * backend.closeSocketEntries) {
+        // Exact count, before anything is written: entries the kernel has not consumed yet must
+        // not be overwritten.
+        let needed = n;
+        for (let i = 0; i < n; i++) if (codeOf(list[i]) === CLOSE_SOCKET) needed += backend.closeSocketEntries - 1;
+        if (needed > space) {
+          throw new QueueError(
+            "SubmissionQueueFull",
+            needed > backend.maxBatch
+              ? `a batch of ${needed} entries exceeds the submission queue (${backend.maxBatch})`
+              : "the kernel has not consumed the submission queue",
+          );
+        }
+      }
     }
     // One pass validates, claims and encodes each operation. Nothing is visible to the kernel
     // until a complete call publishes the SQ tail, so a failure part-way rolls everything back.
@@ -265,6 +281,8 @@ export class Dynamic implements Disposable {
       backend.rollback(mark);
       for (let j = 0; j < claimed; j++) {
         const slot = free[top - 1 - j];
+        // An encoding may own a resource (the pidfd fallback's pidfd); a negative result frees it.
+        if (flags[slot] & SLOT_FINISH) backend.finishChildExit!(RES_CANCELED, slot, this.#keep[slot]);
         this.#ops[slot] = undefined;
         this.#keep[slot] = undefined;
       }
@@ -336,7 +354,13 @@ export class Dynamic implements Disposable {
 
   #reap(handler: Handler): number {
     this.#current = handler;
-    return this.#backend.reap(this);
+    this.#reaping++;
+    try {
+      return this.#backend.reap(this);
+    } finally {
+      // close() from a handler waits until the ring is no longer being read.
+      if (--this.#reaping === 0 && this.#closeRequested) this.close();
+    }
   }
 
   /**
@@ -436,6 +460,7 @@ export class Dynamic implements Disposable {
    * ```
    */
   park(): Promise<void> {
+    if (this.#closed) return Promise.reject(new QueueError("Closed", "the queue is closed"));
     return this.#backend.park();
   }
 
@@ -453,6 +478,9 @@ export class Dynamic implements Disposable {
    * ```
    */
   completeWithin(timeoutNs: number, handler?: Handler): CompletionResult {
+    if (!Number.isFinite(timeoutNs) || timeoutNs < 0) {
+      throw new QueueError("InvalidArgument", `timeoutNs must be a finite number >= 0, got ${timeoutNs}`);
+    }
     if (!this.#begin()) return { numCompleted: 0, numErrors: 0 };
     const h = handler ?? this.#handler;
     this.#backend.submitWithin(timeoutNs);
@@ -505,25 +533,65 @@ export class Dynamic implements Disposable {
    */
   close(): void {
     if (this.#closed) return;
+    if (this.#reaping > 0) {
+      // Called from a handler while the CQ is being read: finish when the read is over.
+      this.#closeRequested = true;
+      return;
+    }
+    let firstError: unknown;
     if (this.#inFlight > 0) {
       for (let slot = 0; slot < this.#capacity; slot++) {
         if (this.#ops[slot] !== undefined) this.#backend.cancel(slot | (this.#gen[slot] << 16));
       }
-      try {
-        this.completeAll();
-      } catch {
-        // The ring failed; mark what is left as canceled rather than leave it in flight.
-        for (let slot = 0; slot < this.#capacity; slot++) {
-          const op = this.#ops[slot];
-          if (op !== undefined) {
-            finalizeCanceled(op);
-            markCompleted(op);
+      while (this.#inFlight > 0) {
+        try {
+          this.complete("blocking");
+        } catch (err) {
+          if (!(err instanceof BackendError)) {
+            // A handler threw: remember it, and go on reaping until the kernel is done.
+            firstError ??= err;
+            continue;
           }
+          // The ring itself failed: what is left cannot complete; report it canceled.
+          for (let slot = 0; slot < this.#capacity; slot++) {
+            const op = this.#ops[slot];
+            if (op !== undefined) {
+              finalizeCanceled(op);
+              markCompleted(op);
+            }
+          }
+          break;
         }
       }
     }
     this.#closed = true;
+    this.#closeRequested = false;
     this.#backend.close();
+    if (firstError !== undefined) throw firstError;
+  }
+
+  /**
+   * Asks the kernel to cancel the operation with `id`, without a `cancel` operation of its own:
+   * it takes no slot and its own result is not reported. The operation completes with
+   * `Canceled` if it could be stopped.
+   *
+   * @example
+   * ```ts
+   * import { aio } from "../mod.ts";
+   * using work = new aio.Dynamic({ capacity: 1 });
+   * const t = aio.timeout({ ns: 10e9 });
+   * work.queue(t);
+   * work.cancel(t.outId); // works even though the queue is full
+   * work.completeAll();
+   * console.log(t.outError?.code); // "Canceled"
+   * ```
+   */
+  cancel(id: Id): void {
+    if (this.#closed) throw new QueueError("Closed", "the queue is closed");
+    const slot = id & 0xffff;
+    if (slot < this.#capacity && this.#ops[slot] !== undefined && this.#gen[slot] === id >>> 16) {
+      this.#backend.cancel(id);
+    }
   }
 
   /** `using work = new aio.Dynamic()`. */

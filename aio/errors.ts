@@ -352,7 +352,7 @@ const TABLES: Readonly<Record<OperationKind, Table>> = {
   unlinkAt: { ...PATH, EBUSY: "FileBusy", EISDIR: "IsDir", EEXIST: "DirNotEmpty", ENOTEMPTY: "DirNotEmpty" },
   mkdirAt: { ...PATH, EMLINK: "LinkQuotaExceeded" },
   symlinkAt: PATH,
-  childExit: { ECHILD: "NotFound", EINVAL: "NotFound", ESRCH: "NotFound" },
+  childExit: { ECHILD: "NotFound", EINVAL: "NotFound", ESRCH: "NotFound", ENOENT: "NotFound" },
   socket: {
     EACCES: "AccessDenied",
     EAFNOSUPPORT: "AddressFamilyNotSupported",

@@ -19,6 +19,8 @@ const ETIME = ERRNO.ETIME;
 
 /** Result code that a backend reports for an operation it cannot run here. */
 export const RES_NOT_SUPPORTED = -ERRNO.EOPNOTSUPP;
+/** Result code of a canceled operation. */
+export const RES_CANCELED = -ERRNO.ECANCELED;
 
 const NONE = 0;
 const READ = 1;

@@ -68,8 +68,8 @@ const IORING_SETUP_SUBMIT_ALL = 1 << 7;
 const IORING_FEAT_FAST_POLL = 1 << 5;
 const IORING_FEAT_CQE_SKIP = 1 << 11;
 const IORING_FEAT_LINKED_FILE = 1 << 12;
-/** Opcode the kernel rejects with -EINVAL: stands in for an op the probe says is missing. */
-const OP_INVALID = 255;
+/** High word of a user_data value that no request ever has: cancelling it fails with -ENOENT. */
+const NEVER = 2;
 /** User data high word for entries whose completions the queue never sees. */
 const INTERNAL = 1;
 const U32 = 4294967296;
@@ -410,8 +410,13 @@ export class IoUringBackend implements Backend {
     });
   }
 
+  #live(): void {
+    if (this.#closed) throw new BackendError("io_uring", "Closed", undefined, "the ring is closed");
+  }
+
   /** Free SQ entries. */
   space(): number {
+    this.#live();
     return this.#sqEntries - ((this.#tail - Atomics.load(this.#sq, this.#sqHead)) >>> 0);
   }
 
@@ -497,14 +502,20 @@ export class IoUringBackend implements Backend {
     return [address, keep];
   }
 
+  // An entry that fails when it runs, in its place in the chain, rather than at preparation (an
+  // invalid opcode would fail the chain's head, so nothing before it in the chain would run): a
+  // cancel of a user_data value no request has, which completes with -ENOENT.
+  #standIn(lf: number, ud: number): void {
+    const b = this.#put(IORING_OP.ASYNC_CANCEL, lf, -1, 0, 0, 0, 0, ud);
+    this.#sqe[b + 5] = NEVER;
+  }
+
   /** Encodes one operation into the SQ; returns what must stay alive until its completion. */
   prep(op: Operation, code: number, ud: number, slot: number): unknown {
     const lf = op.link === "unlinked" ? 0 : op.link === "soft" ? IOSQE_IO_LINK : IOSQE_IO_HARDLINK;
     const opcode = this.#opcodes[code];
     if (opcode < 0 || (hiddenKinds.size > 0 && hiddenKinds.has(op.kind))) {
-      // Keeps the chain's shape: the kernel fails it with -EINVAL, which the queue reports as
-      // OperationNotSupported, and a soft link fails the rest of the chain as it should.
-      this.#put(OP_INVALID, lf, -1, 0, 0, 0, 0, ud);
+      this.#standIn(lf, ud);
       this.#flags[slot] |= SLOT_UNSUPPORTED;
       return undefined;
     }
@@ -652,8 +663,8 @@ export class IoUringBackend implements Backend {
           pidfd = -1;
         }
         if (pidfd < 0) {
-          // No such child: the kernel rejects the stand-in opcode and ChildExit reports NotFound.
-          this.#put(OP_INVALID, lf, -1, 0, 0, 0, 0, ud);
+          // No such child: the stand-in fails with -ENOENT, which ChildExit reports as NotFound.
+          this.#standIn(lf, ud);
           return undefined;
         }
         this.#flags[slot] |= SLOT_FINISH;
@@ -723,6 +734,7 @@ export class IoUringBackend implements Backend {
 
   /** Submits what is queued; waits for `minComplete` completions. */
   submit(minComplete: number): void {
+    this.#live();
     const pending = (this.#tail - Atomics.load(this.#sq, this.#sqHead)) >>> 0;
     Atomics.store(this.#sq, this.#sqTail, this.#tail);
     let flags = minComplete > 0 ? IORING_ENTER_GETEVENTS : 0;
@@ -743,10 +755,11 @@ export class IoUringBackend implements Backend {
 
   /** Submits, then waits up to `timeoutNs` for a completion (IORING_ENTER_EXT_ARG). */
   submitWithin(timeoutNs: number): void {
+    this.#live();
     const pending = (this.#tail - Atomics.load(this.#sq, this.#sqHead)) >>> 0;
     Atomics.store(this.#sq, this.#sqTail, this.#tail);
     this.#waitTs[0] = BigInt(Math.floor(timeoutNs / 1e9));
-    this.#waitTs[1] = BigInt(timeoutNs % 1e9);
+    this.#waitTs[1] = BigInt(Math.floor(timeoutNs % 1e9));
     for (;;) {
       const r = this.#lib.symbols.io_uring_enter2(
         this.fd,
@@ -764,6 +777,7 @@ export class IoUringBackend implements Backend {
 
   /** Reads completions off the CQ. */
   reap(sink: CompletionSink): number {
+    this.#live();
     const cq = this.#cq;
     let n = 0;
     for (;;) {
@@ -797,6 +811,7 @@ export class IoUringBackend implements Backend {
 
   /** Resolves once a completion may be available, leaving the event loop free meanwhile. */
   park(): Promise<void> {
+    this.#live();
     if (this.#parked) return this.#parked;
     if (!this.#socket) this.#openWaker();
     if (this.space() < 2) this.submit(0);

@@ -73,6 +73,7 @@ const SLICE_MS = 2;
 let suspendTask!: (task: Task<unknown>, status: Status, io?: IoCall) => Promise<unknown>;
 let resumeTask!: (task: Task<unknown>, value?: unknown) => void;
 let failTask!: (task: Task<unknown>, err: unknown) => void;
+let taskWaiting!: (task: Task<unknown>) => boolean;
 let taskStatus!: (task: Task<unknown>) => Status;
 let taskCanceled!: (task: Task<unknown>) => boolean;
 let finishTask!: (task: Task<unknown>, ok: boolean, value: unknown) => void;
@@ -126,6 +127,9 @@ export class Task<R = unknown> {
 
   static {
     suspendTask = (task, status, io) => {
+      if (task.#resume !== undefined) {
+        throw new CoroError("Busy", `task ${task.name} is already waiting; a task waits for one thing at a time`);
+      }
       task.#status = status;
       task.#io = io;
       const p = new Promise<unknown>((resolve, reject) => {
@@ -149,6 +153,7 @@ export class Task<R = unknown> {
     resumeTask = (task, value) => settle(task, true, value);
     failTask = (task, err) => settle(task, false, err);
     taskStatus = (task) => task.#status;
+    taskWaiting = (task) => task.#resume !== undefined;
     taskDone = (task) => task.#done;
     taskYield = (task, state) => task.#yield(state);
     taskSetCancelable = (task, cancelable) => task.#setCancelable(cancelable);
@@ -238,10 +243,13 @@ export class Task<R = unknown> {
     if (this.#status !== "completed") {
       const me = storage.getStore();
       if (me !== undefined && me.scheduler === this.scheduler && me !== (this as Task<unknown>)) {
+        if (taskCanceled(me)) throw new CanceledError();
         this.#waiters.push(me);
         await suspendTask(me, "wait");
         if (!this.isComplete) {
-          // The waiting task itself was canceled.
+          // The waiting task itself was canceled: it no longer waits here.
+          const i = this.#waiters.indexOf(me);
+          if (i !== -1) this.#waiters.splice(i, 1);
           throw new CanceledError();
         }
       } else {
@@ -336,16 +344,27 @@ export class Scheduler implements AsyncDisposable {
     const entries = options.ioQueueEntries ?? 4096;
     this.wait = options.wait ?? "adaptive";
     this.#spinNs = options.spinNs ?? 50_000;
+    if (!Number.isFinite(this.#spinNs) || this.#spinNs < 0) {
+      throw new CoroError("InvalidArgument", `spinNs must be a finite number >= 0, got ${this.#spinNs}`);
+    }
+    if (this.wait !== "park" && this.wait !== "adaptive" && this.wait !== "block") {
+      throw new CoroError("InvalidArgument", `wait must be "park", "adaptive" or "block", got ${String(this.wait)}`);
+    }
     this.#calls = new Array(entries).fill(undefined);
     this.#handler = {
       aioQueue: (id) => {
-        const call = this.#queueing!;
+        const call = this.#queueing;
+        if (call === undefined) return; // queued on `io` directly, not by a task
         this.#calls[id & 0xffff] = call;
         call.ids.push(id);
       },
       aioComplete: (id, _userdata, failed) => {
         const slot = id & 0xffff;
-        const call = this.#calls[slot]!;
+        const call = this.#calls[slot];
+        if (call === undefined) {
+          if (this.#spaceWaiters.length > 0) this.#spaceWaiters.shift()!();
+          return;
+        }
         this.#calls[slot] = undefined;
         if (failed) call.errors++;
         if (--call.remaining === 0) this.#finishIo(call);
@@ -493,6 +512,11 @@ export class Scheduler implements AsyncDisposable {
   // handler when the last operation completes: one promise per call on the common path.
   #runIo(task: Task<unknown>, ops: readonly aio.Operation[], mode: IoMode, uncancelable: boolean): Promise<number> {
     if (!uncancelable && taskCanceled(task)) return Promise.reject(new CanceledError());
+    if (taskWaiting(task)) {
+      return Promise.reject(
+        new CoroError("Busy", `task ${task.name} is already waiting; await each coro.io call before the next`),
+      );
+    }
     const call: IoCall = { remaining: ops.length, errors: 0, ids: [], task, canceling: false, ops, mode };
     this.#queueing = call;
     try {
@@ -512,6 +536,7 @@ export class Scheduler implements AsyncDisposable {
   async #runIoWhenRoom(call: IoCall, uncancelable: boolean): Promise<number> {
     for (;;) {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+      if (!uncancelable && taskCanceled(call.task)) throw new CanceledError();
       this.#queueing = call;
       try {
         this.io.queue(call.ops);
@@ -535,27 +560,16 @@ export class Scheduler implements AsyncDisposable {
     resumeTask(call.task, call.errors);
   }
 
-  // Cancels what is still in flight of `call`.
+  // Cancels what is still in flight of `call`. The cancels take no queue slot, so they work on a
+  // full queue; each canceled operation then completes with Canceled and the call settles with
+  // CanceledError.
   #cancelIo(call: IoCall): void {
     if (call.canceling) return;
     call.canceling = true;
-    const cancels: aio.Operation[] = [];
     for (const id of call.ids) {
-      if (this.#calls[id & 0xffff] === call) cancels.push(aio.cancel({ id }));
+      if (this.#calls[id & 0xffff] === call) this.io.cancel(id);
     }
-    if (cancels.length === 0) return;
-    call.remaining += cancels.length;
-    // A cancel's own failure (the op finished meanwhile) is no error of the task's.
-    const errorsBefore = call.errors;
-    this.#queueing = call;
-    try {
-      this.io.queue(cancels);
-    } finally {
-      this.#queueing = undefined;
-    }
-    call.errors = errorsBefore;
-    this.#kick();
-    if (this.#runnable > 0 && !this.#stepQueued) {
+    if (!this.#stepQueued) {
       this.#stepQueued = true;
       queueMicrotask(this.#step);
     }
@@ -592,11 +606,11 @@ export class Scheduler implements AsyncDisposable {
    */
   async run(mode: CompleteMode = "wait"): Promise<void> {
     if (mode === "cancel") {
+      // Most recent first, as zig-aio; all canceled before any is awaited, so that a task waiting
+      // for one that is canceled later cannot hold the others up.
       const tasks = [...this.#live].reverse();
-      for (const task of tasks) {
-        task.cancel();
-        await taskDone(task);
-      }
+      for (const task of tasks) task.cancel();
+      await Promise.all(tasks.map(taskDone));
       return;
     }
     if (this.#live.size === 0) return;
@@ -692,6 +706,7 @@ export function taskIo(ops: readonly aio.Operation[], mode: IoMode): Promise<num
 export function suspendCurrent(): Promise<void> | undefined {
   const task = storage.getStore();
   if (task === undefined) return undefined;
+  if (taskCanceled(task)) return Promise.reject(new CanceledError());
   return suspendTask(task, "wait") as Promise<unknown> as Promise<void>;
 }
 

@@ -16,18 +16,22 @@ import { current, currentCanceled, suspendCurrent, type Task, wakeTask } from ".
 
 type Waiter = { task: Task<unknown> } | { resolve: () => void };
 
-async function park(waiters: Waiter[]): Promise<void> {
+// Waits on `waiters` until woken. With `handOff`, a wake-up is a hand-off of something (a
+// semaphore): a task canceled after it was chosen passes it on to the next waiter.
+async function park(waiters: Waiter[], handOff = false): Promise<void> {
   const task = current();
   if (task === undefined) {
     await new Promise<void>((resolve) => waiters.push({ resolve }));
     return;
   }
+  if (currentCanceled()) throw new CanceledError();
   const entry = { task };
   waiters.push(entry);
   await suspendCurrent();
   if (currentCanceled()) {
     const i = waiters.indexOf(entry);
     if (i !== -1) waiters.splice(i, 1);
+    else if (handOff && waiters.length > 0) wake(waiters.shift()!);
     throw new CanceledError();
   }
 }
@@ -95,7 +99,7 @@ export class Semaphore {
 
   /** Takes the semaphore, waiting while another holder has it. */
   async lock(): Promise<void> {
-    while (this.#used) await park(this.#waiters);
+    while (this.#used) await park(this.#waiters, true);
     this.#used = true;
   }
 
@@ -123,9 +127,16 @@ export interface SharedHandle {
 }
 
 // Waits for a notification of `source`: in a task through the scheduler's queue, elsewhere through
-// the shared immediate queue; neither blocks the thread.
-function waitOn(source: aio.EventSource): Promise<void> {
-  return io.single(aio.waitEventSource({ source }));
+// the shared immediate queue; neither blocks the thread. A task canceled after its wait had already
+// consumed a notification gives the notification back, so that no other waiter loses its wake-up.
+async function waitOn(source: aio.EventSource): Promise<void> {
+  const wait = aio.waitEventSource({ source });
+  try {
+    await io.single(wait);
+  } catch (err) {
+    if (err instanceof CanceledError && wait.outError === null) source.notify();
+    throw err;
+  }
 }
 
 const LOCK = 0;

@@ -75,6 +75,7 @@ export class ThreadPool {
    */
   async yieldForCompletion<A extends unknown[], R>(work: Work<A, R>, args: A): Promise<R> {
     if (this.#closed) throw new CoroError("Closed", "the thread pool is closed");
+    if (currentCanceled()) throw new CanceledError();
     const done = typeof work === "function"
       ? Promise.resolve().then(() => work(...args))
       : this.#run(work, args) as Promise<R>;
@@ -143,10 +144,15 @@ export class ThreadPool {
       else this.#idle.push(worker);
     };
     worker.onerror = (e) => {
+      // The Worker is broken: replace it, so that the pool keeps its size and its backlog moves.
       e.preventDefault();
       const job = this.#busy.get(worker);
       this.#busy.delete(worker);
+      worker.terminate();
+      this.#count--;
       job?.reject(e.error ?? new Error(e.message));
+      const next = this.#backlog.shift();
+      if (next !== undefined && !this.#closed) this.#dispatch(this.#spawnWorker(), next.work, next.args, next.job);
     };
     return worker;
   }

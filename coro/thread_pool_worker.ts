@@ -14,8 +14,18 @@ self.onmessage = async (e: MessageEvent<{ module: string; fn: string; args: unkn
     const f = (await mod)[fn];
     if (typeof f !== "function") throw new Error(`${module} has no function export ${fn}`);
     const value = await f(...args);
-    self.postMessage({ ok: true, value });
+    try {
+      self.postMessage({ ok: true, value });
+    } catch (err) {
+      self.postMessage({ ok: false, value: new Error(`the result cannot be sent back: ${(err as Error).message}`) });
+    }
   } catch (err) {
-    self.postMessage({ ok: false, value: err });
+    try {
+      self.postMessage({ ok: false, value: err });
+    } catch {
+      // The error does not survive structured cloning: send what describes it.
+      const e = err as { name?: unknown; message?: unknown; stack?: unknown };
+      self.postMessage({ ok: false, value: new Error(`${String(e?.name ?? "Error")}: ${String(e?.message ?? err)}`) });
+    }
   }
 };

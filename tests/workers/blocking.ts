@@ -10,3 +10,7 @@ export function blockingCode(ms: number): number {
 export function fails(): never {
   throw new Error("boom");
 }
+
+export function throwsUncloneable(): never {
+  throw { fn() {} }; // a function inside: structured clone fails on it
+}
