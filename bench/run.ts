@@ -34,6 +34,8 @@ export interface RunOptions {
   runs: number;
   /** Only the benches with these names; all when empty. */
   only: string[];
+  /** Child mode: write this bench's results and runs as JSON to this file instead of reporting. */
+  out?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ export function parseArgs(args: readonly string[]): RunOptions {
     if (arg === "--quick") options.quick = true;
     else if (arg.startsWith("--runs=")) options.runs = Number(arg.slice(7));
     else if (arg.startsWith("--only=")) options.only.push(...arg.slice(7).split(","));
+    else if (arg.startsWith("--out=")) options.out = arg.slice(6);
     else {throw new Error(
         `unknown argument ${arg}; usage: run.ts [--quick] [--runs=N] [--only=aio_nops,ping_pongs,...]`,
       );}
@@ -194,6 +197,38 @@ async function main(): Promise<void> {
   const started = performance.now();
   const results: BenchResult[] = [];
   const series: SeriesRuns[][] = [];
+  if (options.out === undefined && benches.length > 1) {
+    // Each bench in a fresh process: measured in one process, a bench ran up to 25% slower after
+    // another had run (JIT and heap state carried over), which no ordering of rounds can cancel.
+    for (const bench of benches) {
+      const out = Deno.makeTempFileSync({ prefix: "aio_bench_", suffix: ".json" });
+      const args = ["run", "--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+      args.push(new URL(import.meta.url).pathname, `--only=${bench.name}`, `--runs=${options.runs}`, `--out=${out}`);
+      if (options.quick) args.push("--quick");
+      const status = await new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "inherit" }).spawn()
+        .status;
+      if (!status.success) throw new Error(`bench ${bench.name} failed (exit ${status.code})`);
+      const child = JSON.parse(Deno.readTextFileSync(out)) as { results: BenchResult[]; series: SeriesRuns[][] };
+      Deno.removeSync(out);
+      results.push(...child.results);
+      series.push(...child.series);
+    }
+  } else {
+    await measureInProcess(benches, options, results, series);
+  }
+  if (options.out !== undefined) {
+    Deno.writeTextFileSync(options.out, JSON.stringify({ results, series }));
+    return;
+  }
+  report(results, series, started);
+}
+
+async function measureInProcess(
+  benches: readonly Bench[],
+  options: RunOptions,
+  results: BenchResult[],
+  series: SeriesRuns[][],
+): Promise<void> {
   for (const bench of benches) {
     for (const group of bench.groups({ quick: options.quick })) {
       for (const anchor of group.anchors) {
@@ -213,6 +248,9 @@ async function main(): Promise<void> {
       }
     }
   }
+}
+
+function report(results: readonly BenchResult[], series: readonly SeriesRuns[][], started: number): void {
   console.log(resultsTable(results) + "\n");
   console.log("Runs in order (unit as above; spread = (max - min) / median; paired = median of per-round ratios):\n");
   for (const group of series) {
