@@ -6,8 +6,7 @@ import { coro } from "../mod.ts";
 const onIoUring = aio.currentBackend() === "io_uring";
 
 Deno.test("close() from inside a completion handler finishes after the reap (was SIGSEGV)", () => {
-  let work: aio.Dynamic;
-  work = new aio.Dynamic({ capacity: 4, handler: { aioComplete: () => work.close() } });
+  const work: aio.Dynamic = new aio.Dynamic({ capacity: 4, handler: { aioComplete: () => work.close() } });
   work.queue([aio.nop(), aio.nop()]);
   const res = work.complete("blocking");
   assert.ok(res.numCompleted >= 1);
