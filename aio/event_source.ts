@@ -10,11 +10,10 @@
  *
  * @module
  */
-import { EFD, ERRNO, RWF_NOWAIT } from "../ffi/linux.ts";
+import { EFD, ERRNO, errnoName, RWF_NOWAIT } from "../ffi/linux.ts";
 import { errno, openLibc } from "../ffi/libc.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 import { AioError } from "./errors.ts";
-import { errnoName } from "../ffi/linux.ts";
 
 /**
  * A semaphore that operations (`notifyEventSource`, `waitEventSource`) and threads can share.

@@ -1404,36 +1404,6 @@ function validateFields(op: Operation): void {
 }
 
 /**
- * Checks a batch as zig-aio's `sanityCheck` does at compile time (a LinkTimeout must follow a
- * linked operation; the last operation must be unlinked), refuses an operation still in flight
- * or given twice, and validates each operation. On success every operation is marked in flight
- * and the number of closeSocket operations is returned; on failure none is marked. It allocates
- * nothing, because it runs on every queue.
- *
- * @example
- * ```ts
- * import { aio } from "../mod.ts";
- * try { aio.claimBatch([aio.nop({ link: "soft" })]); } catch (e) {
- *   console.log((e as aio.InvalidOperationError).code); // "LastOperationLinked"
- * }
- * ```
- */
-export function claimBatch(ops: readonly Operation[]): number {
-  const n = ops.length;
-  if (n === 0) throw new InvalidOperationError(undefined, "EmptyBatch", "no operations given");
-  let closeSockets = 0;
-  let i = 0;
-  try {
-    for (; i < n; i++) if (claimOne(ops, i) === CLOSE_SOCKET) closeSockets++;
-    checkLastUnlinked(ops);
-  } catch (err) {
-    releaseBatch(ops, i);
-    throw err;
-  }
-  return closeSockets;
-}
-
-/**
  * Internal: validates `ops[i]` in its batch and marks it in flight; returns its kind code. Throws
  * without marking anything. The queue's single pass over a batch calls this per operation.
  */
@@ -1484,7 +1454,7 @@ const LINK_TIMEOUT = 21;
 /** Internal: the kind code of closeSocket. */
 export const CLOSE_SOCKET = 29;
 
-/** Clears the in-flight mark of the first `count` operations (undoing {@linkcode claimBatch}). */
+/** Internal: clears the in-flight mark of the first `count` operations (undoing {@linkcode claimOne}). */
 export function releaseBatch(ops: readonly Operation[], count: number): void {
   for (let j = 0; j < count; j++) markCompleted(ops[j]);
 }
