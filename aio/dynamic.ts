@@ -16,6 +16,7 @@ import {
   codeOf,
   type Id,
   markCompleted,
+  nop,
   type Operation,
   type OperationKind,
   releaseBatch,
@@ -79,6 +80,8 @@ class Batch {
 }
 
 const EMPTY_HANDLER: Handler = {};
+/** Fills the one-operation array between calls, so that it never holds a caller's operation. */
+const PLACEHOLDER: Operation = nop();
 
 /**
  * A queue of operations, completed on demand.
@@ -202,8 +205,13 @@ export class Dynamic implements Disposable {
       list = this.#one;
     }
     const signal = options?.signal;
-    signal?.throwIfAborted();
-    this.#queue(list, handler ?? this.#handler, signal ? new Batch(list.length) : undefined, signal);
+    try {
+      signal?.throwIfAborted();
+      this.#queue(list, handler ?? this.#handler, signal ? new Batch(list.length) : undefined, signal);
+    } finally {
+      // The slot keeps the operation alive while in flight; this array must not keep it after.
+      if (list === this.#one) this.#one[0] = PLACEHOLDER;
+    }
   }
 
   #queue(
