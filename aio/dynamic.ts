@@ -60,6 +60,12 @@ export interface DynamicOptions {
    * zig-aio's COOP_TASKRUN setup flags, a little faster for purely blocking loops.
    */
   syncOnly?: boolean;
+  /**
+   * Print the backend chosen to stderr, once per isolate (zig-aio's `aio_options.debug`); also
+   * `AIO_DEBUG=1`. When `auto` falls back from io_uring, one line says so and why unless this is
+   * `false` or `AIO_DEBUG=0`.
+   */
+  debug?: boolean;
 }
 
 /** Options for {@linkcode Dynamic.queue}. */
@@ -142,6 +148,7 @@ export class Dynamic implements Disposable {
       sqEntries: options.sqEntries ?? capacity + 2,
       cqEntries: options.cqEntries,
       syncOnly: options.syncOnly,
+      debug: options.debug,
     });
     this.#capacity = capacity;
     this.#handler = options.handler ?? EMPTY_HANDLER;

@@ -39,9 +39,7 @@ import {
   IOSQE_CQE_SKIP_SUCCESS,
   IOSQE_IO_HARDLINK,
   IOSQE_IO_LINK,
-  MSG,
   O,
-  O_LARGEFILE,
   P_PID,
   P_PIDFD,
   POLL,
@@ -61,8 +59,9 @@ import {
   type SlotTable,
 } from "../aio/backend.ts";
 import { CODE as C, OPERATION_KINDS } from "../aio/ops.ts";
+import { openFlags, recvFlags, sendFlags, spliceSide, writeIovecs, writeMsghdr } from "./common.ts";
 import { BackendError } from "../aio/errors.ts";
-import type { OpenFlags, Operation, OperationKind, RecvFlags, SendFlags, SpliceFd } from "../aio/ops.ts";
+import type { Operation, OperationKind } from "../aio/ops.ts";
 
 const IORING_SETUP_SUBMIT_ALL = 1 << 7;
 const IORING_FEAT_FAST_POLL = 1 << 5;
@@ -176,46 +175,6 @@ function opcodeOf(kind: OperationKind, waitid: boolean): number {
     case "splice":
       return IORING_OP.SPLICE;
   }
-}
-
-function openFlags(flags: OpenFlags): number {
-  let o = flags.mode === "write_only" ? O.WRONLY : flags.mode === "read_write" ? O.RDWR : O.RDONLY;
-  o |= O.CLOEXEC | O_LARGEFILE;
-  if (!flags.allowCtty) o |= O.NOCTTY;
-  if (flags.create) o |= O.CREAT;
-  if (flags.exclusive) o |= O.EXCL;
-  if (flags.truncate) o |= O.TRUNC;
-  if (flags.append) o |= O.APPEND;
-  if (flags.directory) o |= O.DIRECTORY;
-  return o;
-}
-
-function recvFlags(f: RecvFlags): number {
-  let m = f.cmsgCloexec === false ? 0 : MSG.CMSG_CLOEXEC;
-  if (f.errQueue) m |= MSG.ERRQUEUE;
-  if (f.oob) m |= MSG.OOB;
-  if (f.peek) m |= MSG.PEEK;
-  if (f.trunc) m |= MSG.TRUNC;
-  if (f.waitAll) m |= MSG.WAITALL;
-  return m;
-}
-
-function sendFlags(f: SendFlags): number {
-  // MSG_NOSIGNAL: a write to a closed peer must be an error (BrokenPipe), not a SIGPIPE that
-  // would kill the Deno process.
-  let m = MSG.NOSIGNAL;
-  if (f.confirm) m |= MSG.CONFIRM;
-  if (f.dontRoute) m |= MSG.DONTROUTE;
-  if (f.eor) m |= MSG.EOR;
-  if (f.more) m |= MSG.MORE;
-  if (f.oob) m |= MSG.OOB;
-  if (f.fastOpen) m |= MSG.FASTOPEN;
-  if (f.zeroCopy) m |= MSG.ZEROCOPY;
-  return m;
-}
-
-function spliceSide(side: SpliceFd): [fd: number, offset: number] {
-  return "pipe" in side ? [side.pipe, -1] : [side.fd, side.offset ?? -1];
 }
 
 function map(address: number, length: number): ArrayBuffer {
@@ -474,34 +433,6 @@ export class IoUringBackend implements Backend {
     this.#flags = slots.flags;
   }
 
-  // Writes iovecs for `iov` into slot scratch at `at` when they fit, else into memory of their own.
-  // Returns [address, keep-alive].
-  #iovecs(iov: readonly Uint8Array[], slot: number, at: number): [number, unknown[]] {
-    const keep: unknown[] = iov.slice(); // the caller may change the array later; keep these buffers
-    let view: DataView;
-    let base: number;
-    let address: number;
-    if (at + iov.length * 16 <= SLOT_SCRATCH) {
-      view = this.#scratchView;
-      base = slot * SLOT_SCRATCH + at;
-      address = this.#scratchAddress + base;
-    } else {
-      const own = stableBytes(iov.length * 16);
-      keep.push(own);
-      view = new DataView(own.buffer);
-      base = 0;
-      address = addressOf(own);
-    }
-    for (let i = 0; i < iov.length; i++) {
-      const a = addressOf(iov[i]);
-      view.setUint32(base + i * 16, a >>> 0, true);
-      view.setUint32(base + i * 16 + 4, a / U32, true);
-      view.setUint32(base + i * 16 + 8, iov[i].byteLength, true);
-      view.setUint32(base + i * 16 + 12, 0, true);
-    }
-    return [address, keep];
-  }
-
   // An entry that fails when it runs, in its place in the chain, rather than at preparation (an
   // invalid opcode would fail the chain's head, so nothing before it in the chain would run): a
   // cancel of a user_data value no request has, which completes with -ENOENT.
@@ -555,7 +486,7 @@ export class IoUringBackend implements Backend {
         return op.buffer;
       case "readv":
       case "writev": {
-        const [addr, keep] = this.#iovecs(op.iov, slot, 0);
+        const [addr, keep] = writeIovecs(this.#scratchView, this.#scratchAddress, op.iov, slot, 0);
         this.#put(opcode, lf, op.file, addr, op.iov.length, op.offset, 0, ud);
         return keep;
       }
@@ -584,16 +515,7 @@ export class IoUringBackend implements Backend {
       case "recvMsg":
       case "sendMsg": {
         const msg = op.kind === "recvMsg" ? op.outMsg : op.msg;
-        const [iovAddr, keep] = this.#iovecs(msg.iov, slot, 56);
-        keep.push(msg.name, msg.control);
-        view.setBigUint64(base, BigInt(msg.name === null ? 0 : addressOf(msg.name)), true);
-        view.setUint32(base + 8, msg.name === null ? 0 : msg.namelen, true);
-        view.setUint32(base + 12, 0, true);
-        view.setBigUint64(base + 16, BigInt(iovAddr), true);
-        view.setBigUint64(base + 24, BigInt(msg.iov.length), true);
-        view.setBigUint64(base + 32, BigInt(msg.control === null ? 0 : addressOf(msg.control)), true);
-        view.setBigUint64(base + 40, BigInt(msg.control === null ? 0 : msg.controllen), true);
-        view.setUint32(base + 48, 0, true);
+        const [, keep] = writeMsghdr(view, this.#scratchAddress, msg, slot);
         const flags = op.kind === "recvMsg" ? recvFlags(op.flags) : sendFlags(op.flags);
         this.#put(opcode, lf, op.socket, scratch, 1, 0, flags, ud);
         return keep;

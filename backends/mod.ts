@@ -6,6 +6,7 @@
 import type { Backend, BackendName } from "../aio/backend.ts";
 import { BackendError } from "../aio/errors.ts";
 import { IoUringBackend } from "./io_uring.ts";
+import { PosixBackend } from "./posix.ts";
 
 /** What a queue asks of its backend. */
 export interface BackendOptions {
@@ -17,6 +18,11 @@ export interface BackendOptions {
   cqEntries?: number;
   /** The queue never parks (io_uring may then use COOP_TASKRUN). */
   syncOnly?: boolean;
+  /**
+   * Print the backend chosen to stderr (also `AIO_DEBUG=1`). A fallback from io_uring is printed
+   * unless this is false or `AIO_DEBUG=0`.
+   */
+  debug?: boolean;
 }
 
 /** Why `auto` did not get io_uring, when it did not; `undefined` before any choice or when it did. */
@@ -44,8 +50,31 @@ export function requestedBackend(option?: BackendName | "auto"): BackendName | "
   return wanted;
 }
 
+function envDebug(): string | undefined {
+  try {
+    return Deno.env.get("AIO_DEBUG") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Each distinct choice is printed once per isolate, not once per queue.
+const told = new Set<string>();
+
+// A fallback is said by default (a process that expected io_uring should learn why it runs
+// without it); `debug: false` or AIO_DEBUG=0 silences it. Other choices only under debug.
+function tell(debug: boolean | undefined, line: string, fallback = false): void {
+  const env = envDebug();
+  const on = debug ?? (env === undefined ? fallback : env !== "0");
+  if (!on || told.has(line)) return;
+  told.add(line);
+  console.error(`aio: ${line}`);
+}
+
 /**
- * Creates a backend.
+ * Creates a backend. `auto` takes io_uring on Linux and falls back to posix when liburing is
+ * missing or io_uring_setup is refused (EPERM: seccomp, `kernel.io_uring_disabled`), missing
+ * (ENOSYS) or too old (EINVAL, missing features). {@linkcode fallbackReason} then says why.
  *
  * @example
  * ```ts
@@ -59,18 +88,33 @@ export function createBackend(options: BackendOptions): Backend {
   const wanted = requestedBackend(options.backend);
   if (wanted === "io_uring" || (wanted === "auto" && Deno.build.os === "linux")) {
     try {
-      return new IoUringBackend(options);
+      const ring = new IoUringBackend(options);
+      tell(options.debug, `backend io_uring${wanted === "auto" ? " (auto)" : ""}`);
+      return ring;
     } catch (err) {
       if (wanted === "io_uring") throw err;
       fallbackReason = err instanceof Error ? err.message : String(err);
-      throw new BackendError(
-        "auto",
-        "NoBackend",
-        undefined,
-        `io_uring is unavailable (${fallbackReason}) and no fallback backend is built yet`,
-        err,
-      );
+      try {
+        const posix = new PosixBackend(options);
+        tell(options.debug, `backend posix (auto): io_uring is unavailable: ${fallbackReason}`, true);
+        return posix;
+      } catch (err2) {
+        throw new BackendError(
+          "auto",
+          "NoBackend",
+          undefined,
+          `io_uring is unavailable (${fallbackReason}) and posix failed too (${
+            err2 instanceof Error ? err2.message : String(err2)
+          })`,
+          err2,
+        );
+      }
     }
+  }
+  if (wanted === "posix" || (wanted === "auto" && Deno.build.os !== "windows")) {
+    const posix = new PosixBackend(options);
+    tell(options.debug, `backend posix${wanted === "auto" ? " (auto)" : ""}`);
+    return posix;
   }
   throw new BackendError(wanted, "Unsupported", undefined, `backend ${wanted} is not available on ${Deno.build.os}`);
 }

@@ -131,6 +131,7 @@ export const SO = {
 } as const;
 /** send/recv flags. */
 export const MSG = {
+  DONTWAIT: 0x40,
   OOB: 0x1,
   PEEK: 0x2,
   DONTROUTE: 0x4,

@@ -2,52 +2,76 @@
 // and ends with one line `N passed, M failed`.
 //
 //   deno task test                      every available backend
-//   AIO_REQUIRE_BACKENDS=io_uring ...   fail when a listed backend cannot run (CI)
+//   AIO_REQUIRE_BACKENDS=io_uring,posix,fallback ...
+//                                       fail when a listed run cannot happen (CI); "fallback" is
+//                                       the suite under auto with io_uring blocked by seccomp
 //   deno task test --filter links       extra arguments go to `deno test`
 import { Dynamic } from "../aio/dynamic.ts";
 import type { BackendName } from "../aio/backend.ts";
 
-// The backends built so far; posix and iocp join this list when they land.
-const BACKENDS: BackendName[] = ["io_uring"];
+// The backends built so far; iocp joins this list when it lands.
+const BACKENDS: BackendName[] = ["io_uring", "posix"];
+
+// One more run: the whole suite with io_uring refused by a seccomp filter (Docker's default) and
+// AIO_BACKEND=auto, which must fall back to posix. Named in AIO_REQUIRE_BACKENDS as "fallback".
+const FALLBACK = "fallback";
+const blocker = new URL("../../shared/tools/no-io-uring/run", import.meta.url).pathname;
 
 function available(name: BackendName): string | undefined {
   try {
-    new Dynamic({ backend: name, capacity: 1 }).close();
+    new Dynamic({ backend: name, capacity: 1, debug: false }).close();
     return undefined;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
 }
 
+async function fallbackAvailable(): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return "io_uring exists only on Linux";
+  if (!(await Deno.stat(blocker).then(() => true, () => false))) return `${blocker} is missing`;
+  const cc = await new Deno.Command("cc", { args: ["--version"] }).output().then((o) => o.success, () => false);
+  return cc ? undefined : "the seccomp filter needs cc to build";
+}
+
 const required = (Deno.env.get("AIO_REQUIRE_BACKENDS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-const unknown = required.filter((r) => !BACKENDS.includes(r as BackendName));
+const unknown = required.filter((r) => r !== FALLBACK && !BACKENDS.includes(r as BackendName));
 let passed = 0;
 let failed = 0;
 const problems: string[] = [];
 for (const u of unknown) problems.push(`AIO_REQUIRE_BACKENDS names ${u}, which this build does not have`);
 
-for (const backend of BACKENDS) {
-  const reason = available(backend);
-  if (reason !== undefined) {
-    console.log(`${backend}: skipped, ${reason}`);
-    if (required.includes(backend)) problems.push(`${backend} is required but could not run: ${reason}`);
+const runs: { name: string; reason: string | undefined; command: string[]; env: Record<string, string> }[] = BACKENDS
+  .map((backend) => ({ name: backend, reason: available(backend), command: [], env: { AIO_BACKEND: backend } }));
+runs.push({
+  name: FALLBACK,
+  reason: await fallbackAvailable(),
+  command: [blocker, "--"],
+  env: { AIO_BACKEND: "auto", AIO_EXPECT_BACKEND: "posix" },
+});
+
+for (const run of runs) {
+  if (run.reason !== undefined) {
+    console.log(`${run.name}: skipped, ${run.reason}`);
+    if (required.includes(run.name)) problems.push(`${run.name} is required but could not run: ${run.reason}`);
     continue;
   }
-  console.log(`\n=== backend ${backend} ===`);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "test",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-net",
-      "--v8-flags=--expose-gc",
-      ...Deno.args,
-      "tests/",
-    ],
-    env: { AIO_BACKEND: backend, NO_COLOR: "1" },
+  console.log(`\n=== ${run.name === FALLBACK ? "auto with io_uring blocked by seccomp" : `backend ${run.name}`} ===`);
+  const args = [
+    "test",
+    "--allow-ffi",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run",
+    "--allow-net",
+    "--v8-flags=--expose-gc",
+    ...Deno.args,
+    "tests/",
+  ];
+  const [program, ...prefix] = [...run.command, Deno.execPath()];
+  const child = new Deno.Command(program, {
+    args: [...prefix, ...args],
+    env: { ...run.env, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -61,14 +85,14 @@ for (const backend of BACKENDS) {
   const status = await child.status;
   const m = tail.match(/(\d+) passed.*?\| (\d+) failed/);
   if (!m) {
-    problems.push(`${backend}: deno test printed no summary (exit ${status.code})`);
+    problems.push(`${run.name}: deno test printed no summary (exit ${status.code})`);
     failed++;
     continue;
   }
   passed += Number(m[1]);
   failed += Number(m[2]);
-  if (!status.success && Number(m[2]) === 0) problems.push(`${backend}: deno test exited ${status.code}`);
-  console.log(`${backend}: ${m[1]} passed, ${m[2]} failed`);
+  if (!status.success && Number(m[2]) === 0) problems.push(`${run.name}: deno test exited ${status.code}`);
+  console.log(`${run.name}: ${m[1]} passed, ${m[2]} failed`);
 }
 
 for (const p of problems) console.log(`error: ${p}`);

@@ -1,0 +1,994 @@
+/**
+ * The posix backend: the uringlator over readiness (epoll) and a thread pool, for where io_uring
+ * is refused or missing (zig-aio's `Posix.zig`).
+ *
+ * How each operation runs:
+ * - **Try at once, without blocking**: reads and writes with `preadv2`/`pwritev2(RWF_NOWAIT)`,
+ *   recv and send with MSG_DONTWAIT, accept and connect with O_NONBLOCK set for the call. Most
+ *   operations on ready sockets, pipes and cached files finish here, on this thread.
+ * - **Else wait for readiness**: the fd goes into the queue's epoll set (EPOLLONESHOT, one
+ *   registration per fd for all the operations waiting on it), and the call is tried again when
+ *   it turns ready.
+ * - **Cannot be waited for** (fsync, openat and the other path calls; reads and writes of regular
+ *   files the page cache cannot serve): the isolate's pool of Workers runs them, and signals
+ *   the queue's eventfd, which is in the same epoll set.
+ * - **Quick calls** (close, bind, listen, shutdown, socket) run inline.
+ * - **Timers** are the uringlator's, on the monotonic performance clock; the epoll wait is bounded
+ *   by the earliest deadline (`epoll_pwait2`, nanoseconds).
+ * - **ChildExit** waits on a pidfd; where pidfd_open is missing, a pool Worker blocks in waitid.
+ *
+ * Parking (waiting without blocking the event loop) is a `nonblocking: true` ppoll on the epoll
+ * fd, on Deno's blocking pool; it consumes nothing, so a blocking wait on this thread may run
+ * meanwhile. Writing the eventfd wakes it: for pool results, an earlier timer, and close.
+ *
+ * @module
+ */
+import { errno, type Libc, openLibc } from "../ffi/libc.ts";
+import { addressOf, cString } from "../ffi/memory.ts";
+import {
+  AT_REMOVEDIR,
+  EFD,
+  ERRNO,
+  errnoName,
+  MSG,
+  O,
+  P_PID,
+  P_PIDFD,
+  POLL,
+  RENAME_NOREPLACE,
+  RWF_NOWAIT,
+  SO,
+  SOCK,
+  SOL,
+  SPLICE_F,
+  SYS_pidfd_open,
+  WEXITED,
+  WNOHANG,
+  WNOWAIT,
+} from "../ffi/linux.ts";
+import { SLOT_SCRATCH } from "../aio/backend.ts";
+import { BackendError } from "../aio/errors.ts";
+import { CODE as C, type Operation, type OperationKind } from "../aio/ops.ts";
+import { openFlags, recvFlags, sendFlags, setU64, spliceSide, writeIovecs, writeMsghdr } from "./common.ts";
+import { DONE, JOB, type PosixPool, posixPool } from "./posix_pool.ts";
+import { Uringlator } from "./uringlator.ts";
+
+const EAGAIN = ERRNO.EAGAIN;
+const EINTR = ERRNO.EINTR;
+const ENOENT = ERRNO.ENOENT;
+const EEXIST = ERRNO.EEXIST;
+const EPERM = ERRNO.EPERM;
+const ENOSYS = ERRNO.ENOSYS;
+const EINPROGRESS = ERRNO.EINPROGRESS;
+const EOPNOTSUPP = ERRNO.EOPNOTSUPP;
+const ECANCELED = ERRNO.ECANCELED;
+
+const CLOCK_MONOTONIC = 1;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_MOD = 3;
+const EPOLLONESHOT = 1 << 30;
+const EPOLL_CLOEXEC = O.CLOEXEC;
+const F_GETFL = 3;
+const F_SETFL = 4;
+// struct epoll_event is packed on x86_64 (12 bytes, data at 4), naturally aligned elsewhere.
+const EV_SIZE = Deno.build.arch === "x86_64" ? 12 : 16;
+const EV_DATA = Deno.build.arch === "x86_64" ? 4 : 8;
+const MAX_EVENTS = 256;
+
+// What a started operation is doing, per slot.
+const IDLE = 0;
+const WAITING = 1;
+const POOLED = 2;
+const BACKLOG = 3;
+
+// Per-slot bits.
+const NOWAIT_UNSUPPORTED = 1; // the fd refuses RWF_NOWAIT (a tty): set O_NONBLOCK for the call
+const CONNECTING = 2;
+const SPLICE_OUT = 4; // a splice waits for its output side next
+const IN_IS_FD = 8; // splice sides that are not pipes: O_NONBLOCK for the call
+const OUT_IS_FD = 16;
+
+/** The operations waiting on one fd, and what its one epoll registration asks for. */
+interface FdEntry {
+  fd: number;
+  armed: number;
+  registered: boolean;
+  first: number;
+}
+
+/** Options for {@linkcode PosixBackend}. */
+export interface PosixOptions {
+  /**
+   * The most operations one submission takes, as io_uring's SQ size (rounded up to a power of
+   * two, at most 32768): the same batches fit, or are refused, on every backend.
+   */
+  sqEntries?: number;
+}
+
+/**
+ * The posix backend.
+ *
+ * @example
+ * ```ts
+ * import { PosixBackend } from "./posix.ts";
+ * const b = new PosixBackend();
+ * console.log(b.isSupported(["read", "accept"]));
+ * b.close();
+ * ```
+ */
+export class PosixBackend extends Uringlator {
+  /** Which backend this is. */
+  readonly name = "posix" as const;
+
+  readonly #libc: Libc["symbols"];
+  readonly #pool: PosixPool;
+  readonly #ep: number;
+  readonly #wakeFd: number;
+  readonly #timerFd: number;
+  readonly #itimer = new BigInt64Array(4);
+  readonly #itimerBytes = new Uint8Array(this.#itimer.buffer);
+  readonly #events = new Uint8Array(MAX_EVENTS * EV_SIZE);
+  readonly #eventsView = new DataView(this.#events.buffer);
+  readonly #ctlBuf = new Uint8Array(16);
+  readonly #ctlView = new DataView(this.#ctlBuf.buffer);
+  readonly #ts = new BigInt64Array(2);
+  readonly #tsBytes = new Uint8Array(this.#ts.buffer);
+  readonly #eight = new Uint8Array(8);
+  readonly #one = new Uint8Array(new BigUint64Array([1n]).buffer);
+  readonly #optval = new Uint8Array(8);
+  readonly #optlen = new Uint8Array(4);
+  readonly #fds = new Map<number, FdEntry>();
+  #waiting = 0;
+  #kicked = false;
+  #pooled: number[] = [];
+  #backlog: number[] = [];
+
+  // Per slot: what the call needs, captured when the operation is queued.
+  #fd = new Int32Array(0);
+  #fd2 = new Int32Array(0);
+  #len = new Uint32Array(0);
+  #flags = new Int32Array(0);
+  #cnt = new Int32Array(0);
+  #addr = new Float64Array(0); // an address for the pool (path, iovecs)
+  #addr2 = new Float64Array(0);
+  #off: bigint[] = [];
+  #buf: (Uint8Array | null)[] = [];
+  #buf2: (Uint8Array | null)[] = [];
+  #views: (Uint8Array | undefined)[] = [];
+  #aux = new Int32Array(0);
+  #mode = new Uint8Array(0);
+  #bits = new Uint8Array(0);
+  #job = new Int32Array(0);
+  #wfd = new Int32Array(0);
+  #wev = new Int32Array(0);
+  #wnext = new Int32Array(0);
+
+  // Parking.
+  readonly #pollfd = new Uint8Array(8);
+  readonly #pollView = new DataView(this.#pollfd.buffer);
+  #parked: Promise<void> | undefined;
+  #parkDeadline = Infinity;
+  #closing = false;
+
+  /**
+   * Creates an epoll set and its wake-up eventfd. Throws {@linkcode BackendError} where epoll is
+   * missing (this backend runs on Linux; kqueue and poll() readiness are not built yet).
+   *
+   * @example
+   * ```ts
+   * import { PosixBackend } from "./posix.ts";
+   * new PosixBackend().close();
+   * ```
+   */
+  constructor(options: PosixOptions = {}) {
+    super();
+    const libc = openLibc().symbols;
+    this.#libc = libc;
+    if (libc.epoll_create1 === null || libc.epoll_ctl === null) {
+      throw new BackendError(
+        "posix",
+        "Unsupported",
+        undefined,
+        `no epoll on ${Deno.build.os}: the kqueue and poll() readiness loops are not built yet`,
+      );
+    }
+    const ep = libc.epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) throw new BackendError("posix", "SystemResources", errnoName(errno()), "epoll_create1 failed");
+    const wake = libc.eventfd(0, EFD.NONBLOCK | EFD.CLOEXEC);
+    if (wake < 0) {
+      const e = errno();
+      libc.close(ep);
+      throw new BackendError("posix", "SystemResources", errnoName(e), "eventfd failed");
+    }
+    // Parking has no timeout of its own (see park): a timerfd in the set wakes it for timers.
+    const timer = libc.timerfd_create!(CLOCK_MONOTONIC, O.NONBLOCK | O.CLOEXEC);
+    if (timer < 0) {
+      const e = errno();
+      libc.close(ep);
+      libc.close(wake);
+      throw new BackendError("posix", "SystemResources", errnoName(e), "timerfd_create failed");
+    }
+    this.#ep = ep;
+    this.#wakeFd = wake;
+    this.#timerFd = timer;
+    for (const fd of [wake, timer]) {
+      this.#ctlView.setUint32(0, POLL.IN, true);
+      this.#ctlView.setInt32(EV_DATA, fd, true);
+      libc.epoll_ctl(ep, EPOLL_CTL_ADD, fd, this.#ctlBuf);
+    }
+    const sq = Math.min(32768, 2 ** Math.ceil(Math.log2(Math.max(2, options.sqEntries ?? 32768))));
+    this.sqSize = sq;
+    this.#pollView.setInt32(0, ep, true);
+    this.#pollView.setInt16(4, POLL.IN, true);
+    this.#pool = posixPool();
+  }
+
+  protected onBind(n: number): void {
+    this.#fd = new Int32Array(n);
+    this.#fd2 = new Int32Array(n);
+    this.#len = new Uint32Array(n);
+    this.#flags = new Int32Array(n);
+    this.#cnt = new Int32Array(n);
+    this.#addr = new Float64Array(n);
+    this.#addr2 = new Float64Array(n);
+    this.#off = new Array(n).fill(-1n);
+    this.#buf = new Array(n).fill(null);
+    this.#buf2 = new Array(n).fill(null);
+    this.#views = new Array(n).fill(undefined);
+    this.#aux = new Int32Array(n).fill(-1);
+    this.#mode = new Uint8Array(n);
+    this.#bits = new Uint8Array(n);
+    this.#job = new Int32Array(n);
+    this.#wfd = new Int32Array(n);
+    this.#wev = new Int32Array(n);
+    this.#wnext = new Int32Array(n);
+  }
+
+  /** Every kind runs here (on Linux). */
+  isSupported(_kinds: readonly OperationKind[]): boolean {
+    return true;
+  }
+
+  // The slot's scratch memory as a buffer argument (its address goes to the kernel).
+  #view(slot: number): Uint8Array {
+    let v = this.#views[slot];
+    if (v === undefined) {
+      const base = slot * SLOT_SCRATCH;
+      v = this.scratch.subarray(base, base + SLOT_SCRATCH);
+      this.#views[slot] = v;
+    }
+    return v;
+  }
+
+  // One iovec over `buf` at the start of the slot's scratch.
+  #iov1(slot: number, address: number, length: number): void {
+    const base = slot * SLOT_SCRATCH;
+    setU64(this.scratchView, base, address);
+    setU64(this.scratchView, base + 8, length);
+    this.#buf2[slot] = this.#view(slot);
+    this.#addr2[slot] = this.scratchAddress + base;
+    this.#cnt[slot] = 1;
+  }
+
+  protected encode(op: Operation, _code: number, slot: number): unknown {
+    this.#bits[slot] = 0;
+    this.#mode[slot] = IDLE;
+    const base = slot * SLOT_SCRATCH;
+    switch (op.kind) {
+      case "fsync":
+        this.#fd[slot] = op.file;
+        return undefined;
+      case "poll": {
+        const e = op.events;
+        this.#fd[slot] = op.fd;
+        this.#flags[slot] = (e.in ? POLL.IN : 0) | (e.pri ? POLL.PRI : 0) | (e.out ? POLL.OUT : 0);
+        return undefined;
+      }
+      case "readTty":
+      case "read":
+      case "write": {
+        this.#fd[slot] = op.kind === "readTty" ? op.tty : op.file;
+        this.#off[slot] = op.kind === "readTty" || op.offset < 0 ? -1n : BigInt(op.offset);
+        this.#iov1(slot, addressOf(op.buffer), op.buffer.byteLength);
+        return op.buffer;
+      }
+      case "readv":
+      case "writev": {
+        const [address, keep] = writeIovecs(this.scratchView, this.scratchAddress, op.iov, slot, 0);
+        this.#fd[slot] = op.file;
+        this.#off[slot] = op.offset < 0 ? -1n : BigInt(op.offset);
+        this.#addr2[slot] = address;
+        this.#cnt[slot] = op.iov.length;
+        this.#buf2[slot] = op.iov.length * 16 <= SLOT_SCRATCH ? this.#view(slot) : keep[keep.length - 1] as Uint8Array;
+        return keep;
+      }
+      case "waitEventSource":
+      case "notifyEventSource":
+        // The counter at byte 16, one iovec over it at byte 0.
+        this.scratchView.setBigUint64(base + 16, 1n, true);
+        this.#fd[slot] = op.source.fd;
+        this.#off[slot] = -1n;
+        this.#iov1(slot, this.scratchAddress + base + 16, 8);
+        return undefined;
+      case "accept":
+        this.#fd[slot] = op.socket;
+        if (op.outAddr === null) {
+          this.#buf[slot] = null;
+          this.#buf2[slot] = null;
+          return undefined;
+        }
+        this.scratchView.setUint32(base, op.outAddr.byteLength, true);
+        this.#buf[slot] = op.outAddr;
+        this.#buf2[slot] = this.#view(slot);
+        return op.outAddr;
+      case "connect":
+      case "bind":
+        this.#fd[slot] = op.socket;
+        this.#buf[slot] = op.addr;
+        this.#len[slot] = op.addrlen;
+        return op.addr;
+      case "listen":
+        this.#fd[slot] = op.socket;
+        this.#len[slot] = op.backlog;
+        return undefined;
+      case "recv":
+      case "send":
+        this.#fd[slot] = op.socket;
+        this.#buf[slot] = op.buffer;
+        this.#len[slot] = op.buffer.byteLength;
+        this.#flags[slot] = op.kind === "recv" ? recvFlags(op.flags) : sendFlags(op.flags);
+        return op.buffer;
+      case "recvMsg":
+      case "sendMsg": {
+        const [, keep] = writeMsghdr(
+          this.scratchView,
+          this.scratchAddress,
+          op.kind === "recvMsg" ? op.outMsg : op.msg,
+          slot,
+        );
+        this.#fd[slot] = op.socket;
+        this.#buf[slot] = this.#view(slot);
+        this.#flags[slot] = op.kind === "recvMsg" ? recvFlags(op.flags) : sendFlags(op.flags);
+        return keep;
+      }
+      case "shutdown":
+        this.#fd[slot] = op.socket;
+        this.#flags[slot] = op.how === "recv" ? 0 : op.how === "send" ? 1 : 2;
+        return undefined;
+      case "openAt": {
+        const path = cString(op.path)!;
+        this.#fd[slot] = op.dir;
+        this.#addr[slot] = addressOf(path);
+        this.#flags[slot] = openFlags(op.flags);
+        this.#len[slot] = op.flags.permissions ?? 0o644;
+        return path;
+      }
+      case "closeFile":
+        this.#fd[slot] = op.file;
+        return undefined;
+      case "closeDir":
+        this.#fd[slot] = op.dir;
+        return undefined;
+      case "closeSocket":
+        this.#fd[slot] = op.socket;
+        return undefined;
+      case "closeEventSource":
+        this.#fd[slot] = op.source.fd;
+        return undefined;
+      case "renameAt": {
+        const oldPath = cString(op.oldPath)!;
+        const newPath = cString(op.newPath)!;
+        this.#fd[slot] = op.oldDir;
+        this.#fd2[slot] = op.newDir;
+        this.#addr[slot] = addressOf(oldPath);
+        this.#addr2[slot] = addressOf(newPath);
+        return [oldPath, newPath];
+      }
+      case "unlinkAt": {
+        const path = cString(op.path)!;
+        this.#fd[slot] = op.dir;
+        this.#addr[slot] = addressOf(path);
+        this.#flags[slot] = op.removeDir ? AT_REMOVEDIR : 0;
+        return path;
+      }
+      case "mkdirAt": {
+        const path = cString(op.path)!;
+        this.#fd[slot] = op.dir;
+        this.#addr[slot] = addressOf(path);
+        this.#len[slot] = op.mode;
+        return path;
+      }
+      case "symlinkAt": {
+        const target = cString(op.target)!;
+        const linkPath = cString(op.linkPath)!;
+        this.#fd[slot] = op.dir;
+        this.#addr[slot] = addressOf(target);
+        this.#addr2[slot] = addressOf(linkPath);
+        return [target, linkPath];
+      }
+      case "childExit":
+        this.#fd[slot] = op.child;
+        return undefined;
+      case "socket":
+        this.#fd[slot] = op.domain;
+        this.#flags[slot] = op.flags;
+        this.#len[slot] = op.protocol;
+        return undefined;
+      case "splice": {
+        const [inFd, inOff] = spliceSide(op.in);
+        const [outFd, outOff] = spliceSide(op.out);
+        const f = op.flags;
+        this.#fd[slot] = inFd;
+        this.#fd2[slot] = outFd;
+        this.#len[slot] = op.len;
+        this.#flags[slot] = (f.move ? SPLICE_F.MOVE : 0) | SPLICE_F.NONBLOCK | (f.more ? SPLICE_F.MORE : 0);
+        this.#bits[slot] = ("pipe" in op.in ? 0 : IN_IS_FD) | ("pipe" in op.out ? 0 : OUT_IS_FD);
+        // The offsets live in scratch (the kernel advances them); null pointers where none.
+        const v = this.#view(slot);
+        if (inOff >= 0) this.scratchView.setBigInt64(base, BigInt(inOff), true);
+        if (outOff >= 0) this.scratchView.setBigInt64(base + 8, BigInt(outOff), true);
+        this.#buf[slot] = inOff >= 0 ? v : null;
+        this.#buf2[slot] = outOff >= 0 ? v.subarray(8, 16) : null;
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  protected start(slot: number): void {
+    const libc = this.#libc;
+    const fd = this.#fd[slot];
+    switch (this.code[slot]) {
+      case C.fsync:
+      case C.openAt:
+      case C.renameAt:
+      case C.unlinkAt:
+      case C.mkdirAt:
+      case C.symlinkAt:
+        this.#toPool(slot);
+        return;
+      case C.poll: {
+        const r = this.#wait(slot, fd, this.#flags[slot]);
+        // A regular file cannot be waited for, and is always ready.
+        if (r === -EPERM) this.finish(slot, this.#flags[slot] & (POLL.IN | POLL.OUT));
+        else if (r < 0) this.finish(slot, r);
+        return;
+      }
+      case C.connect: {
+        const old = this.#nonblock(fd);
+        if (old === -1) return this.finish(slot, -errno());
+        const r = libc.connect(fd, this.#buf[slot], this.#len[slot]);
+        const e = r < 0 ? errno() : 0;
+        this.#restore(fd, old);
+        if (e === EINPROGRESS) {
+          this.#bits[slot] |= CONNECTING;
+          this.#waitOrFinish(slot);
+        } else {
+          this.finish(slot, -e);
+        }
+        return;
+      }
+      case C.childExit: {
+        const pid = fd;
+        const pidfd = Number(libc.syscall(BigInt(SYS_pidfd_open), BigInt(pid), 0n));
+        if (pidfd < 0) {
+          const e = errno();
+          if (e !== ENOSYS) return this.finish(slot, -e);
+          this.#toPool(slot); // no pidfds: a Worker blocks in waitid
+          return;
+        }
+        // pidfd_open accepts any process; only a child of ours can be waited for.
+        if (libc.waitid(P_PIDFD, pidfd, this.#view(slot), WEXITED | WNOHANG | WNOWAIT) < 0) {
+          const e = errno();
+          libc.close(pidfd);
+          return this.finish(slot, -e);
+        }
+        this.#aux[slot] = pidfd;
+        break;
+      }
+      case C.bind:
+        return this.finish(slot, this.#result(libc.bind(fd, this.#buf[slot]!, this.#len[slot])));
+      case C.listen:
+        return this.finish(slot, this.#result(libc.listen(fd, this.#len[slot])));
+      case C.shutdown:
+        return this.finish(slot, this.#result(libc.shutdown(fd, this.#flags[slot])));
+      case C.socket:
+        return this.finish(slot, this.#result(libc.socket(fd, this.#flags[slot], this.#len[slot])));
+      case C.closeSocket:
+        // As on io_uring (zig-aio#67): what waits on the socket is canceled before it closes.
+        this.#cancelWaiters(fd);
+        this.#fds.delete(fd);
+        return this.finish(slot, this.#result(libc.close(fd)));
+      case C.closeFile:
+      case C.closeDir:
+      case C.closeEventSource:
+        if ((this.#fds.get(fd)?.first ?? -1) < 0) this.#fds.delete(fd);
+        return this.finish(slot, this.#result(libc.close(fd)));
+    }
+    const r = this.#attempt(slot);
+    if (r !== -EAGAIN) this.finish(slot, r);
+    else this.#waitOrFinish(slot);
+  }
+
+  #result(r: number): number {
+    return r < 0 ? -errno() : r;
+  }
+
+  // Sets O_NONBLOCK on `fd`; returns its old flags to restore, -2 when already set, -1 on error.
+  #nonblock(fd: number): number {
+    const f = this.#libc.fcntl(fd, F_GETFL, 0);
+    if (f < 0) return -1;
+    if (f & O.NONBLOCK) return -2;
+    this.#libc.fcntl(fd, F_SETFL, f | O.NONBLOCK);
+    return f;
+  }
+
+  #restore(fd: number, old: number): void {
+    if (old >= 0) this.#libc.fcntl(fd, F_SETFL, old);
+  }
+
+  // One try at the call, never blocking: its result, or -EAGAIN.
+  #attempt(slot: number): number {
+    const libc = this.#libc;
+    const fd = this.#fd[slot];
+    let r: number;
+    switch (this.code[slot]) {
+      case C.read:
+      case C.readTty:
+      case C.readv:
+      case C.waitEventSource:
+      case C.write:
+      case C.writev:
+      case C.notifyEventSource: {
+        const write = this.code[slot] === C.write || this.code[slot] === C.writev ||
+          this.code[slot] === C.notifyEventSource;
+        const call = write ? libc.pwritev2 : libc.preadv2;
+        if ((this.#bits[slot] & NOWAIT_UNSUPPORTED) === 0) {
+          r = call(fd, this.#buf2[slot], this.#cnt[slot], this.#off[slot], RWF_NOWAIT);
+          if (r >= 0) return r;
+          const e = errno();
+          if (e !== EOPNOTSUPP) return -e;
+          this.#bits[slot] |= NOWAIT_UNSUPPORTED;
+        }
+        const old = this.#nonblock(fd);
+        if (old === -1) return -errno();
+        r = call(fd, this.#buf2[slot], this.#cnt[slot], this.#off[slot], 0);
+        const e = r < 0 ? errno() : 0;
+        this.#restore(fd, old);
+        return r < 0 ? -e : r;
+      }
+      case C.recv:
+        r = libc.recv(fd, this.#buf[slot], this.#len[slot], this.#flags[slot] | MSG.DONTWAIT);
+        break;
+      case C.send:
+        r = libc.send(fd, this.#buf[slot], this.#len[slot], this.#flags[slot] | MSG.DONTWAIT);
+        break;
+      case C.recvMsg:
+        r = libc.recvmsg(fd, this.#buf[slot], this.#flags[slot] | MSG.DONTWAIT);
+        break;
+      case C.sendMsg:
+        r = libc.sendmsg(fd, this.#buf[slot], this.#flags[slot] | MSG.DONTWAIT);
+        break;
+      case C.accept: {
+        const old = this.#nonblock(fd);
+        if (old === -1) return -errno();
+        r = libc.accept4!(fd, this.#buf[slot], this.#buf2[slot], SOCK.CLOEXEC);
+        const e = r < 0 ? errno() : 0;
+        this.#restore(fd, old);
+        return r < 0 ? -e : r;
+      }
+      case C.connect: {
+        const len = new DataView(this.#optlen.buffer);
+        len.setUint32(0, 4, true);
+        if (libc.getsockopt(fd, SOL.SOCKET, SO.ERROR, this.#optval, this.#optlen) < 0) return -errno();
+        const e = new DataView(this.#optval.buffer).getInt32(0, true);
+        return e === EINPROGRESS ? -EAGAIN : -e;
+      }
+      case C.splice: {
+        const fd2 = this.#fd2[slot];
+        const bits = this.#bits[slot];
+        const oldIn = bits & IN_IS_FD ? this.#nonblock(fd) : -2;
+        const oldOut = bits & OUT_IS_FD ? this.#nonblock(fd2) : -2;
+        r = libc.splice!(fd, this.#buf[slot], fd2, this.#buf2[slot], this.#len[slot], this.#flags[slot]);
+        const e = r < 0 ? errno() : 0;
+        this.#restore(fd, oldIn);
+        this.#restore(fd2, oldOut);
+        return r < 0 ? -e : r;
+      }
+      case C.childExit: {
+        const base = slot * SLOT_SCRATCH;
+        this.scratchView.setInt32(base + 16, 0, true); // si_pid: 0 while the child runs
+        if (libc.waitid(P_PIDFD, this.#aux[slot], this.#view(slot), WEXITED | WNOHANG) < 0) return -errno();
+        return this.scratchView.getInt32(base + 16, true) === 0 ? -EAGAIN : 0;
+      }
+      default:
+        return -EOPNOTSUPP;
+    }
+    return r < 0 ? -errno() : r;
+  }
+
+  // Waits for the fd and events the slot's operation needs; a file that cannot be waited for
+  // goes to the pool.
+  #waitOrFinish(slot: number): void {
+    let fd = this.#fd[slot];
+    let ev: number = POLL.IN;
+    switch (this.code[slot]) {
+      case C.write:
+      case C.writev:
+      case C.notifyEventSource:
+      case C.send:
+      case C.sendMsg:
+      case C.connect:
+        ev = POLL.OUT;
+        break;
+      case C.childExit:
+        fd = this.#aux[slot];
+        break;
+      case C.splice:
+        // Alternate: the input may have data while the output pipe is full.
+        if (this.#bits[slot] & SPLICE_OUT) {
+          fd = this.#fd2[slot];
+          ev = POLL.OUT;
+        }
+        this.#bits[slot] ^= SPLICE_OUT;
+        break;
+    }
+    const r = this.#wait(slot, fd, ev);
+    if (r === 0) return;
+    const code = this.code[slot];
+    if (
+      r === -EPERM &&
+      (code === C.read || code === C.readv || code === C.write || code === C.writev || code === C.readTty)
+    ) {
+      this.#toPool(slot);
+      return;
+    }
+    this.finish(slot, r);
+  }
+
+  // Adds the slot to the fd's waiters and arms the fd's registration for `ev`.
+  #wait(slot: number, fd: number, ev: number): number {
+    let e = this.#fds.get(fd);
+    if (e === undefined) {
+      e = { fd, armed: 0, registered: false, first: -1 };
+      this.#fds.set(fd, e);
+    }
+    this.#wfd[slot] = fd;
+    this.#wev[slot] = ev;
+    this.#wnext[slot] = e.first;
+    e.first = slot;
+    this.#mode[slot] = WAITING;
+    this.#waiting++;
+    const want = e.armed | ev;
+    if (want !== e.armed) {
+      const r = this.#arm(e, want);
+      if (r < 0) {
+        this.#unwait(slot);
+        return r;
+      }
+    }
+    return 0;
+  }
+
+  #arm(e: FdEntry, events: number): number {
+    const libc = this.#libc;
+    this.#ctlView.setUint32(0, events | EPOLLONESHOT, true);
+    this.#ctlView.setInt32(EV_DATA, e.fd, true);
+    let op = e.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    let r = libc.epoll_ctl!(this.#ep, op, e.fd, this.#ctlBuf);
+    if (r < 0) {
+      const err = errno();
+      // The fd was closed and its number reused (MOD: ENOENT), or registered by a dup (ADD: EEXIST).
+      if ((err === ENOENT && op === EPOLL_CTL_MOD) || (err === EEXIST && op === EPOLL_CTL_ADD)) {
+        op = op === EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+        r = libc.epoll_ctl!(this.#ep, op, e.fd, this.#ctlBuf);
+        if (r < 0) return -errno();
+      } else {
+        return -err;
+      }
+    }
+    e.registered = true;
+    e.armed = events;
+    return 0;
+  }
+
+  #unwait(slot: number): void {
+    const e = this.#fds.get(this.#wfd[slot]);
+    this.#mode[slot] = IDLE;
+    this.#waiting--;
+    if (e === undefined) return;
+    if (e.first === slot) {
+      e.first = this.#wnext[slot];
+      return;
+    }
+    for (let s = e.first; s >= 0; s = this.#wnext[s]) {
+      if (this.#wnext[s] === slot) {
+        this.#wnext[s] = this.#wnext[slot];
+        return;
+      }
+    }
+  }
+
+  #cancelWaiters(fd: number): void {
+    const e = this.#fds.get(fd);
+    if (e === undefined) return;
+    let s = e.first;
+    e.first = -1;
+    while (s >= 0) {
+      const n = this.#wnext[s];
+      this.#mode[s] = IDLE;
+      this.#waiting--;
+      this.finish(s, -ECANCELED);
+      s = n;
+    }
+  }
+
+  // The fd turned ready: retry the operations waiting for what it reports, re-arm for the rest.
+  #dispatch(fd: number, revents: number): void {
+    const e = this.#fds.get(fd);
+    if (e === undefined) return;
+    e.armed = 0;
+    let s = e.first;
+    e.first = -1;
+    const broken = (revents & (POLL.ERR | POLL.HUP)) !== 0;
+    while (s >= 0) {
+      const n = this.#wnext[s];
+      if (broken || (this.#wev[s] & revents) !== 0) {
+        this.#mode[s] = IDLE;
+        this.#waiting--;
+        if (this.code[s] === C.poll) {
+          this.finish(s, revents & (this.#wev[s] | POLL.ERR | POLL.HUP));
+        } else {
+          const r = this.#attempt(s);
+          if (r !== -EAGAIN) this.finish(s, r);
+          else this.#waitOrFinish(s);
+        }
+      } else {
+        this.#wnext[s] = e.first;
+        e.first = s;
+      }
+      s = n;
+    }
+    let want = 0;
+    for (let w = e.first; w >= 0; w = this.#wnext[w]) want |= this.#wev[w];
+    if (want !== 0 && want !== e.armed) {
+      const r = this.#arm(e, want);
+      if (r < 0) {
+        let w = e.first;
+        e.first = -1;
+        while (w >= 0) {
+          const n = this.#wnext[w];
+          this.#mode[w] = IDLE;
+          this.#waiting--;
+          this.finish(w, r);
+          w = n;
+        }
+      }
+    }
+  }
+
+  #toPool(slot: number): void {
+    const fd = this.#fd[slot];
+    const wake = this.#wakeFd;
+    const pool = this.#pool;
+    let job: number;
+    switch (this.code[slot]) {
+      case C.fsync:
+        job = pool.submit(JOB.fsync, wake, fd);
+        break;
+      case C.openAt:
+        job = pool.submit(JOB.openat, wake, fd, this.#addr[slot], this.#flags[slot], this.#len[slot]);
+        break;
+      case C.renameAt:
+        job = pool.submit(
+          JOB.renameat2,
+          wake,
+          fd,
+          this.#addr[slot],
+          this.#fd2[slot],
+          this.#addr2[slot],
+          RENAME_NOREPLACE,
+        );
+        break;
+      case C.unlinkAt:
+        job = pool.submit(JOB.unlinkat, wake, fd, this.#addr[slot], this.#flags[slot]);
+        break;
+      case C.mkdirAt:
+        job = pool.submit(JOB.mkdirat, wake, fd, this.#addr[slot], this.#len[slot]);
+        break;
+      case C.symlinkAt:
+        job = pool.submit(JOB.symlinkat, wake, this.#addr[slot], fd, this.#addr2[slot]);
+        break;
+      case C.childExit:
+        job = pool.submit(JOB.waitid, wake, P_PID, fd, this.scratchAddress + slot * SLOT_SCRATCH, WEXITED);
+        break;
+      default: {
+        const write = this.code[slot] === C.write || this.code[slot] === C.writev;
+        const off = Number(this.#off[slot]);
+        job = pool.submit(write ? JOB.pwritev2 : JOB.preadv2, wake, fd, this.#addr2[slot], this.#cnt[slot], off);
+      }
+    }
+    if (job < 0) {
+      this.#mode[slot] = BACKLOG;
+      this.#backlog.push(slot);
+      return;
+    }
+    this.#job[slot] = job;
+    this.#mode[slot] = POOLED;
+    this.#pooled.push(slot);
+  }
+
+  #harvest(): void {
+    const pool = this.#pool;
+    const list = this.#pooled;
+    for (let i = 0; i < list.length;) {
+      const slot = list[i];
+      const job = this.#job[slot];
+      if (pool.state(job) !== DONE) {
+        i++;
+        continue;
+      }
+      const res = pool.result(job);
+      pool.free(job);
+      list[i] = list[list.length - 1];
+      list.pop();
+      this.#mode[slot] = IDLE;
+      this.finish(slot, res);
+    }
+    if (this.#backlog.length > 0) {
+      const waiting = this.#backlog;
+      this.#backlog = [];
+      for (const slot of waiting) this.#toPool(slot);
+    }
+  }
+
+  protected abort(slot: number): boolean {
+    switch (this.#mode[slot]) {
+      case WAITING:
+        this.#unwait(slot);
+        return true;
+      case POOLED: {
+        const job = this.#job[slot];
+        if (!this.#pool.cancel(job)) return false;
+        this.#pool.free(job);
+        const i = this.#pooled.indexOf(slot);
+        this.#pooled[i] = this.#pooled[this.#pooled.length - 1];
+        this.#pooled.pop();
+        this.#mode[slot] = IDLE;
+        return true;
+      }
+      case BACKLOG:
+        this.#backlog.splice(this.#backlog.indexOf(slot), 1);
+        this.#mode[slot] = IDLE;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  protected pending(): boolean {
+    return this.#waiting > 0 || this.#pooled.length > 0 || this.#backlog.length > 0 || this.#kicked;
+  }
+
+  protected release(slot: number): void {
+    const pidfd = this.#aux[slot];
+    if (pidfd >= 0) {
+      this.#libc.close(pidfd);
+      this.#aux[slot] = -1;
+    }
+    this.#buf[slot] = null;
+    this.#buf2[slot] = null;
+  }
+
+  protected waitEvents(timeoutMs: number): void {
+    const libc = this.#libc;
+    let n: number;
+    if (libc.epoll_pwait2 !== null) {
+      let ts: Uint8Array | null = null;
+      if (timeoutMs >= 0) {
+        const ns = Math.ceil(timeoutMs * 1e6);
+        this.#ts[0] = BigInt(Math.floor(ns / 1e9));
+        this.#ts[1] = BigInt(ns % 1e9);
+        ts = this.#tsBytes;
+      }
+      n = libc.epoll_pwait2(this.#ep, this.#events, MAX_EVENTS, ts, null);
+    } else {
+      n = libc.epoll_wait!(this.#ep, this.#events, MAX_EVENTS, timeoutMs < 0 ? -1 : Math.ceil(timeoutMs));
+    }
+    if (n < 0) {
+      const e = errno();
+      if (e === EINTR) return;
+      throw new BackendError("posix", "Unexpected", errnoName(e), "epoll_wait failed");
+    }
+    const v = this.#eventsView;
+    for (let i = 0; i < n; i++) {
+      const revents = v.getUint32(i * EV_SIZE, true);
+      const fd = v.getInt32(i * EV_SIZE + EV_DATA, true);
+      if (fd === this.#timerFd) {
+        libc.read(fd, this.#eight, 8); // the uringlator fires due timers after this wait
+      } else if (fd === this.#wakeFd) {
+        libc.read(fd, this.#eight, 8);
+        this.#kicked = false;
+        this.#harvest();
+      } else {
+        this.#dispatch(fd, revents);
+      }
+    }
+    // A park pending on Deno's pool polls the epoll fd; the events consumed here may have been
+    // what it waits for (EPOLLONESHOT disarms them), so it must return and poll again.
+    if (n > 0 && this.#parked !== undefined && !this.#kicked) this.#kick();
+  }
+
+  /** Submits; a completion made here (a cancel, say) must also wake a parked waiter. */
+  override submit(minComplete: number): void {
+    super.submit(minComplete);
+    if (this.doneCount > 0 && this.#parked !== undefined && !this.#kicked) this.#kick();
+  }
+
+  protected override armed(deadline: number): void {
+    if (this.#parked !== undefined && deadline < this.#parkDeadline) {
+      this.#parkDeadline = deadline;
+      this.#armTimer(deadline);
+    }
+  }
+
+  // One-shot, relative: a timerfd's clock is not the performance clock's origin.
+  #armTimer(deadline: number): void {
+    const ns = Math.max(1, Math.ceil((deadline - performance.now()) * 1e6));
+    this.#itimer[2] = BigInt(Math.floor(ns / 1e9));
+    this.#itimer[3] = BigInt(ns % 1e9);
+    this.#libc.timerfd_settime!(this.#timerFd, 0, this.#itimerBytes, null);
+  }
+
+  #kick(): void {
+    this.#kicked = true;
+    this.#libc.write(this.#wakeFd, this.#one, 8);
+  }
+
+  /** Resolves when the epoll set turns ready or the earliest timer is due. */
+  park(): Promise<void> {
+    if (this.closed) return Promise.reject(new BackendError("posix", "Closed", undefined, "the backend is closed"));
+    if (this.#parked) return this.#parked;
+    const deadline = this.nextDeadline();
+    if (deadline !== Infinity) this.#armTimer(deadline);
+    this.#parkDeadline = deadline;
+    // No timeout on the ppoll: it returns only when the epoll set is readable, and so it has
+    // always set revents when it returns, which close() relies on.
+    this.#pollView.setInt16(6, 0, true);
+    this.#parked = this.#libc.ppoll_async(this.#pollfd, 1n, null, null).then(() => {
+      this.#parked = undefined;
+      this.#parkDeadline = Infinity;
+      if (this.#closing) this.#closeFds();
+    });
+    return this.#parked;
+  }
+
+  /** Closes the epoll set and the eventfd (after a pending park returns). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.#parked !== undefined) {
+      // A ppoll on Deno's pool still polls the epoll fd: closing it now could let it poll
+      // whatever file takes the number next, and never return. Wake it and wait, briefly, for
+      // the revents it stores just before it returns.
+      this.#kick();
+      const until = performance.now() + 1000;
+      while (this.#pollView.getInt16(6, true) === 0 && performance.now() < until) {
+        // spin: the pool thread returns within microseconds of the wake-up
+      }
+      if (this.#pollView.getInt16(6, true) === 0) {
+        this.#closing = true; // not back yet: close when the promise settles
+        return;
+      }
+    }
+    this.#closeFds();
+  }
+
+  #closeFds(): void {
+    this.#closing = false;
+    this.#libc.close(this.#ep);
+    this.#libc.close(this.#wakeFd);
+    this.#libc.close(this.#timerFd);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The posix backend's thread pool: Workers that run the calls no readiness API can wait for
+ * (file I/O, fsync, openat and the other path calls), shared by every posix queue of the isolate.
+ *
+ * Why Workers and not Deno's `nonblocking: true` FFI symbols: a nonblocking call's result only
+ * reaches JS through a promise, that is through the event loop, so a thread blocked in
+ * `complete("blocking")` would never see it. A Worker makes the call synchronously, stores the
+ * result in shared memory and writes the queue's eventfd, which is in that queue's epoll set: the
+ * blocked thread wakes, and so does a parked one.
+ *
+ * Shared memory: a ring of job indices (one producer, this thread; many consumers, the Workers,
+ * which take entries with a compare-and-swap on the head), and per job its state, result, the
+ * eventfd to signal and six numeric arguments. A queued job can be canceled until a Worker
+ * takes it (QUEUED -> CANCELED by compare-and-swap); a running call cannot be.
+ *
+ * Workers are `unref`'d: an idle pool never keeps the process alive. A queue with jobs in flight
+ * is either blocked in its wait or parked on a pending call that does.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+
+/** Job kinds, as the Worker switches on them. */
+export const JOB = {
+  preadv2: 1,
+  pwritev2: 2,
+  fsync: 3,
+  openat: 4,
+  renameat2: 5,
+  unlinkat: 6,
+  mkdirat: 7,
+  symlinkat: 8,
+  waitid: 9,
+} as const;
+
+/** Header words. */
+export const HEAD = 0;
+/** Header: the producer's tail. */
+export const TAIL = 1;
+/** Header: Workers waiting for work. */
+export const IDLE = 2;
+/** Header words in all. */
+export const HEADER = 4;
+/** Jobs at most in flight per isolate. */
+export const JOBS = 4096;
+/** Job states. */
+export const QUEUED = 1;
+/** A Worker is running it. */
+export const RUNNING = 2;
+/** Its result is stored. */
+export const DONE = 3;
+/** Canceled before a Worker took it. */
+export const CANCELED = 4;
+/** Numeric arguments per job. */
+export const ARGS = 6;
+
+/** The memory layout, for the Worker. */
+export function views(sab: SharedArrayBuffer): {
+  header: Int32Array;
+  ring: Int32Array;
+  state: Int32Array;
+  result: Int32Array;
+  notify: Int32Array;
+  args: Float64Array;
+} {
+  const i32 = (at: number, n: number) => new Int32Array(sab, at * 4, n);
+  return {
+    header: i32(0, HEADER),
+    ring: i32(HEADER, JOBS),
+    state: i32(HEADER + JOBS, JOBS),
+    result: i32(HEADER + 2 * JOBS, JOBS),
+    notify: i32(HEADER + 3 * JOBS, JOBS),
+    args: new Float64Array(sab, (HEADER + 4 * JOBS) * 4, JOBS * ARGS),
+  };
+}
+
+const BYTES = (HEADER + 4 * JOBS) * 4 + JOBS * ARGS * 8;
+const MAX_WORKERS = Math.max(4, 2 * (navigator.hardwareConcurrency ?? 2));
+
+/** The isolate's pool. */
+export class PosixPool {
+  readonly #sab = new SharedArrayBuffer(BYTES);
+  readonly #v = views(this.#sab);
+  readonly #free = new Int32Array(JOBS);
+  #freeTop = JOBS;
+  #workers: Worker[] = [];
+  #tail = 0;
+
+  constructor() {
+    for (let i = 0; i < JOBS; i++) this.#free[i] = JOBS - 1 - i;
+  }
+
+  /** Queues a job; returns its index, or -1 when every job is in use (retry later). */
+  submit(kind: number, notifyFd: number, a0: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
+    if (this.#freeTop === 0) return -1;
+    const job = this.#free[--this.#freeTop];
+    const v = this.#v;
+    const at = job * ARGS;
+    v.args[at] = a0;
+    v.args[at + 1] = a1;
+    v.args[at + 2] = a2;
+    v.args[at + 3] = a3;
+    v.args[at + 4] = a4;
+    v.args[at + 5] = a5;
+    v.notify[job] = notifyFd;
+    v.result[job] = kind; // the Worker reads the kind from here, then stores the result over it
+    Atomics.store(v.state, job, QUEUED);
+    v.ring[this.#tail & (JOBS - 1)] = job;
+    this.#tail = (this.#tail + 1) | 0;
+    Atomics.store(v.header, TAIL, this.#tail);
+    const waiting = Atomics.load(v.header, IDLE);
+    if (waiting > 0) Atomics.notify(v.header, TAIL, 1);
+    const backlog = (this.#tail - Atomics.load(v.header, HEAD)) | 0;
+    if (backlog > waiting && this.#workers.length < MAX_WORKERS) this.#spawn();
+    return job;
+  }
+
+  /** The job's state: QUEUED, RUNNING, DONE or CANCELED. */
+  state(job: number): number {
+    return Atomics.load(this.#v.state, job);
+  }
+
+  /** The result of a DONE job. */
+  result(job: number): number {
+    return this.#v.result[job];
+  }
+
+  /** Cancels a job no Worker has taken; true if it did. The job must still be freed. */
+  cancel(job: number): boolean {
+    return Atomics.compareExchange(this.#v.state, job, QUEUED, CANCELED) === QUEUED;
+  }
+
+  /** Returns a DONE or CANCELED job's index to the free list. */
+  free(job: number): void {
+    Atomics.store(this.#v.state, job, 0);
+    this.#free[this.#freeTop++] = job;
+  }
+
+  #spawn(): void {
+    const worker = new Worker(new URL("./posix_worker.ts", import.meta.url));
+    worker.postMessage(this.#sab);
+    worker.unref();
+    this.#workers.push(worker);
+  }
+}
+
+let pool: PosixPool | undefined;
+
+/** The isolate's pool, created on first use. */
+export function posixPool(): PosixPool {
+  pool ??= new PosixPool();
+  return pool;
+}

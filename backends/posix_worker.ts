@@ -1,0 +1,66 @@
+// A posix pool Worker: takes jobs from the shared ring, makes the call, stores the result and
+// writes the queue's eventfd. See posix_pool.ts for the memory layout and why Workers.
+import { parentPort } from "node:worker_threads";
+import { errno, openLibc } from "../ffi/libc.ts";
+import { ARGS, DONE, HEAD, IDLE, JOB, JOBS, QUEUED, RUNNING, TAIL, views } from "./posix_pool.ts";
+
+const EINTR = 4;
+
+parentPort!.once("message", (sab: SharedArrayBuffer) => run(views(sab)));
+
+function run(v: ReturnType<typeof views>): never {
+  const libc = openLibc().symbols;
+  const one = new BigUint64Array([1n]);
+  const oneBytes = new Uint8Array(one.buffer);
+  // Addresses and offsets arrive as numbers; 64-bit parameters take them as bigints.
+  const B = BigInt;
+  const call = (kind: number, a: Float64Array, at: number): number => {
+    switch (kind) {
+      case JOB.preadv2:
+        return libc.preadv2_at(a[at], B(a[at + 1]), a[at + 2], B(a[at + 3]), 0);
+      case JOB.pwritev2:
+        return libc.pwritev2_at(a[at], B(a[at + 1]), a[at + 2], B(a[at + 3]), 0);
+      case JOB.fsync:
+        return libc.fsync(a[at]);
+      case JOB.openat:
+        return libc.openat(a[at], B(a[at + 1]), a[at + 2], a[at + 3]);
+      case JOB.renameat2:
+        return libc.renameat2!(a[at], B(a[at + 1]), a[at + 2], B(a[at + 3]), a[at + 4]);
+      case JOB.unlinkat:
+        return libc.unlinkat(a[at], B(a[at + 1]), a[at + 2]);
+      case JOB.mkdirat:
+        return libc.mkdirat(a[at], B(a[at + 1]), a[at + 2]);
+      case JOB.symlinkat:
+        return libc.symlinkat(B(a[at]), a[at + 1], B(a[at + 2]));
+      case JOB.waitid:
+        return libc.waitid_at(a[at], a[at + 1], B(a[at + 2]), a[at + 3]);
+      default:
+        return -1;
+    }
+  };
+  for (;;) {
+    const head = Atomics.load(v.header, HEAD);
+    const tail = Atomics.load(v.header, TAIL);
+    if (head === tail) {
+      Atomics.add(v.header, IDLE, 1);
+      Atomics.wait(v.header, TAIL, tail);
+      Atomics.sub(v.header, IDLE, 1);
+      continue;
+    }
+    if (Atomics.compareExchange(v.header, HEAD, head, (head + 1) | 0) !== head) continue;
+    const job = v.ring[head & (JOBS - 1)];
+    if (Atomics.compareExchange(v.state, job, QUEUED, RUNNING) !== QUEUED) continue; // CANCELED
+    const kind = v.result[job];
+    let res: number;
+    for (;;) {
+      const r = call(kind, v.args, job * ARGS);
+      // errno is read at once: nothing else runs on this thread in between.
+      res = r < 0 ? -errno() : r;
+      // A signal may interrupt a blocking call; the path calls are safe to repeat.
+      if (res !== -EINTR || kind === JOB.pwritev2) break;
+    }
+    v.result[job] = res;
+    Atomics.store(v.state, job, DONE);
+    libc.write(v.notify[job], oneBytes, 8);
+  }
+}
