@@ -88,6 +88,14 @@ const SPLICE_OUT = 4; // a splice waits for its output side next
 const IN_IS_FD = 8; // splice sides that are not pipes: O_NONBLOCK for the call
 const OUT_IS_FD = 16;
 
+/** Test hook: reads and writes skip the non-blocking try and readiness, and run on the pool. */
+let forcePool = false;
+
+/** Test hook: send every read and write to the thread pool, to exercise it on cached files. */
+export function setForcePool(on: boolean): void {
+  forcePool = on;
+}
+
 /** The operations waiting on one fd, and what its one epoll registration asks for. */
 interface FdEntry {
   fd: number;
@@ -505,6 +513,10 @@ export class PosixBackend extends Uringlator {
       case C.closeEventSource:
         if ((this.#fds.get(fd)?.first ?? -1) < 0) this.#fds.delete(fd);
         return this.finish(slot, this.#result(libc.close(fd)));
+    }
+    if (forcePool) {
+      const code = this.code[slot];
+      if (code === C.read || code === C.readv || code === C.write || code === C.writev) return this.#toPool(slot);
     }
     const r = this.#attempt(slot);
     if (r !== -EAGAIN) this.finish(slot, r);

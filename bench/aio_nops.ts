@@ -27,6 +27,8 @@ export interface AioNopsOptions {
   batch: number;
   /** NOPs to complete; the last batch may overshoot it, as in zig-aio. */
   total: number;
+  /** The backend (default `auto`). */
+  backend?: aio.BackendName;
   /** `new aio.Dynamic({ syncOnly })`: zig-aio's COOP_TASKRUN ring flags when true. */
   syncOnly: boolean;
 }
@@ -41,12 +43,12 @@ export interface AioNopsOptions {
  * ```
  */
 export function measureAioNops(options: AioNopsOptions): Sample {
-  const { batch, total, syncOnly } = options;
+  const { batch, total, syncOnly, backend } = options;
   if (!Number.isInteger(batch) || batch < 1 || batch > QUEUE_SIZE) {
     throw new RangeError(`batch must be an integer in [1, ${QUEUE_SIZE}], got ${batch}`);
   }
   if (!Number.isSafeInteger(total) || total < 1) throw new RangeError(`total must be a positive integer, got ${total}`);
-  using work = new aio.Dynamic({ capacity: QUEUE_SIZE, syncOnly });
+  using work = new aio.Dynamic({ capacity: QUEUE_SIZE, syncOnly, backend });
   // zig-aio builds fresh NOPs each iteration on its stack; here the same objects are requeued,
   // which the API allows once they have completed, so the loop measures the queue, not the GC.
   const ops = Array.from({ length: batch }, () => aio.nop());
@@ -127,6 +129,10 @@ export const aioNops: Bench = {
           {
             variant: `batch=${batch},default-flags`,
             run: () => measureAioNops({ batch, total, syncOnly: false }),
+          },
+          {
+            variant: `batch=${batch},posix`,
+            run: () => measureAioNops({ batch, total, syncOnly: false, backend: "posix" }),
           },
         ],
       };

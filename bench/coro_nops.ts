@@ -23,6 +23,8 @@ export interface CoroNopsOptions {
   total: number;
   /** The scheduler's wait mode; `undefined` for its default (`adaptive`). */
   wait?: coro.WaitMode;
+  /** The backend (default `auto`). */
+  backend?: aio.BackendName;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface CoroNopsOptions {
 export async function measureCoroNops(options: CoroNopsOptions): Promise<Sample> {
   const { total, wait } = options;
   if (!Number.isSafeInteger(total) || total < 1) throw new RangeError(`total must be a positive integer, got ${total}`);
-  await using scheduler = new coro.Scheduler({ ioQueueEntries: QUEUE_SIZE, wait });
+  await using scheduler = new coro.Scheduler({ ioQueueEntries: QUEUE_SIZE, wait, backend: options.backend });
   // zig-aio builds the 32 NOPs on the task's stack each iteration; here the same objects are
   // requeued once completed (as in aio_nops.ts), so the loop measures the scheduler, not the GC.
   const ops = Array.from({ length: BATCH }, () => aio.nop());
@@ -76,6 +78,7 @@ export const coroNops: Bench = {
       variants: [
         { variant: "wait=adaptive", run: () => measureCoroNops({ total: nops }) },
         { variant: "wait=block", run: () => measureCoroNops({ total: nops, wait: "block" }) },
+        { variant: "wait=adaptive,posix", run: () => measureCoroNops({ total: nops, backend: "posix" }) },
       ],
     }];
   },

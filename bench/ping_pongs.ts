@@ -43,6 +43,8 @@ export interface PingPongsOptions {
   roundTrips: number;
   /** The scheduler's wait mode; `undefined` for its default (`adaptive`). */
   wait?: coro.WaitMode;
+  /** The backend (default `auto`). */
+  backend?: aio.BackendName;
 }
 
 function newSocket(): aio.Socket {
@@ -178,11 +180,11 @@ async function client(ex: Exchange): Promise<void> {
  * ```
  */
 export async function measureCoroPingPongs(options: PingPongsOptions): Promise<Sample> {
-  const { roundTrips, wait } = options;
+  const { roundTrips, wait, backend } = options;
   if (!Number.isSafeInteger(roundTrips) || roundTrips < 1) {
     throw new RangeError(`roundTrips must be a positive integer, got ${roundTrips}`);
   }
-  await using scheduler = new coro.Scheduler({ wait });
+  await using scheduler = new coro.Scheduler({ wait, backend });
   const ex: Exchange = { startup: new coro.ResetEvent(), port: 0, roundTrips, seconds: 0 };
   // zig-aio spawns the client first.
   const clientTask = scheduler.spawn(client, [ex]);
@@ -232,10 +234,16 @@ export const pingPongs: Bench = {
       label: "64B",
       unit: UNIT,
       anchors: anchors(roundTrips),
-      variants: (["adaptive", "park", "block"] as const).map((wait) => ({
-        variant: `wait=${wait}`,
-        run: () => measureCoroPingPongs({ roundTrips, wait }),
-      })),
+      variants: [
+        ...(["adaptive", "park", "block"] as const).map((wait) => ({
+          variant: `wait=${wait}`,
+          run: () => measureCoroPingPongs({ roundTrips, wait }),
+        })),
+        ...(["adaptive", "block"] as const).map((wait) => ({
+          variant: `wait=${wait},posix`,
+          run: () => measureCoroPingPongs({ roundTrips, wait, backend: "posix" }),
+        })),
+      ],
     }];
   },
 };

@@ -96,9 +96,9 @@ export const O = {
   TRUNC: 0o1000,
   APPEND: 0o2000,
   NONBLOCK: 0o4000,
-  DIRECTORY: 0o200000,
+  // aarch64's <asm/fcntl.h> moves O_DIRECTORY (and O_LARGEFILE, below); tests/abi_test.ts checks.
+  DIRECTORY: Deno.build.arch === "aarch64" ? 0o40000 : 0o200000,
   CLOEXEC: 0o2000000,
-  // x86_64 value; aarch64 uses 0o400000 (set in `O_LARGEFILE` below).
 } as const;
 /** O_LARGEFILE differs between x86_64 and aarch64. */
 export const O_LARGEFILE: number = Deno.build.arch === "aarch64" ? 0o400000 : 0o100000;

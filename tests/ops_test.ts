@@ -363,3 +363,42 @@ Deno.test("every operation kind is covered by the probe answer", () => {
   assert.equal(aio.OPERATION_KINDS.length, 34);
   assert.ok(aio.isSupported(["nop", "read", "write", "timeout", "linkTimeout", "cancel"]));
 });
+
+Deno.test("several operations wait on one socket at once: two recvs and a poll, then a send", async () => {
+  const { server, client, listener } = await tcpPair();
+  using work = new aio.Dynamic({ capacity: 8 });
+  const r1 = aio.recv({ socket: server, buffer: new Uint8Array(3), flags: { waitAll: true } });
+  const r2 = aio.recv({ socket: server, buffer: new Uint8Array(3), flags: { waitAll: true } });
+  const poll = aio.poll({ fd: server, events: { in: true } });
+  work.queue([r1, r2, poll]);
+  assert.equal(work.complete("nonblocking").numCompleted, 0);
+  await aio.single(aio.send({ socket: client, buffer: enc.encode("abcdef") }));
+  assert.equal(await work.completeAllAsync(), 0);
+  const got = [dec.decode(r1.buffer), dec.decode(r2.buffer)].sort();
+  assert.deepEqual(got, ["abc", "def"]);
+  closeAll(server, client, listener);
+});
+
+Deno.test("a recv waiting when its socket is closed by other means: as the README's table states, per backend", async () => {
+  const { server, client, listener } = await tcpPair();
+  using work = new aio.Dynamic({ capacity: 4 });
+  const recv = aio.recv({ socket: server, buffer: new Uint8Array(8) });
+  work.queue(recv);
+  assert.equal(work.complete("nonblocking").numCompleted, 0);
+  aio.posix.close(server); // not closeSocket: nothing cancels the recv
+  await aio.single(aio.send({ socket: client, buffer: enc.encode("hi") }));
+  await new Promise((r) => setTimeout(r, 50));
+  const got = work.complete("nonblocking").numCompleted;
+  if (aio.currentBackend() === "io_uring") {
+    // The pending request holds the socket open: it still receives.
+    assert.equal(got, 1);
+    assert.equal(dec.decode(recv.buffer.subarray(0, recv.outRead)), "hi");
+  } else {
+    // epoll dropped the registration with the fd: the recv waits until canceled.
+    assert.equal(got, 0);
+    work.cancel(recv.outId);
+    assert.equal(work.completeAll(), 1);
+    assert.equal(recv.outError?.code, "Canceled");
+  }
+  closeAll(client, listener);
+});
