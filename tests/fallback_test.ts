@@ -5,10 +5,19 @@ import { aio, assert, dec } from "./_helpers.ts";
 const tool = new URL("../../shared/tools/no-io-uring/run", import.meta.url).pathname;
 const haveTool = await Deno.stat(tool).then(() => true, () => false);
 const haveCc = await new Deno.Command("cc", { args: ["--version"] }).output().then((o) => o.success, () => false);
+// Without liburing the io_uring backend fails to load before any syscall: nothing to refuse.
+const haveLiburing = await import("../ffi/liburing.ts").then((m) => {
+  try {
+    m.openLiburing();
+    return true;
+  } catch {
+    return false;
+  }
+});
 
 Deno.test({
   name: "io_uring refused by seccomp (EPERM): BackendError PermissionDenied; auto falls back to posix, saying why",
-  ignore: !haveTool || !haveCc || Deno.build.os !== "linux",
+  ignore: !haveTool || !haveCc || !haveLiburing || Deno.build.os !== "linux",
   async fn() {
     const code = `import { aio } from "${new URL("../mod.ts", import.meta.url)}";
       for (const backend of ["io_uring", "auto"]) {
