@@ -47,10 +47,14 @@ export const JOBS = 4096;
 export const QUEUED = 1;
 /** A Worker is running it. */
 export const RUNNING = 2;
-/** Its result is stored. */
+/** Its result is stored; the Worker has yet to write the eventfd. */
 export const DONE = 3;
-/** Canceled before a Worker took it. */
+/** Canceled before a Worker took it; its ring entry is not consumed yet. */
 export const CANCELED = 4;
+/** Done and the eventfd written: the Worker will not touch the job again. */
+export const SIGNALLED = 5;
+/** Canceled, and its ring entry consumed by a Worker: free to reuse. */
+export const RECLAIM = 6;
 /** Numeric arguments per job. */
 export const ARGS = 6;
 
@@ -85,6 +89,9 @@ export class PosixPool {
   #freeTop = JOBS;
   #workers: Worker[] = [];
   #tail = 0;
+  // Jobs whose result was taken (or that were canceled) but that a Worker may still touch: freed
+  // once SIGNALLED or RECLAIM. Until then neither the job nor its eventfd may be reused.
+  #retired: number[] = [];
 
   constructor() {
     for (let i = 0; i < JOBS; i++) this.#free[i] = JOBS - 1 - i;
@@ -92,6 +99,7 @@ export class PosixPool {
 
   /** Queues a job; returns its index, or -1 when every job is in use (retry later). */
   submit(kind: number, notifyFd: number, a0: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
+    if (this.#freeTop === 0) this.sweep();
     if (this.#freeTop === 0) return -1;
     const job = this.#free[--this.#freeTop];
     const v = this.#v;
@@ -130,8 +138,43 @@ export class PosixPool {
     return Atomics.compareExchange(this.#v.state, job, QUEUED, CANCELED) === QUEUED;
   }
 
-  /** Returns a DONE or CANCELED job's index to the free list. */
-  free(job: number): void {
+  /**
+   * Gives a job back once its result was taken or it was canceled. It is reused only when no
+   * Worker can touch it any more (SIGNALLED, or RECLAIM for a canceled one).
+   */
+  retire(job: number): void {
+    const st = Atomics.load(this.#v.state, job);
+    if (st === SIGNALLED || st === RECLAIM) this.#reuse(job);
+    else this.#retired.push(job);
+  }
+
+  /** Frees the retired jobs that no Worker touches any more. */
+  sweep(): void {
+    const list = this.#retired;
+    for (let i = 0; i < list.length;) {
+      const st = Atomics.load(this.#v.state, list[i]);
+      if (st === SIGNALLED || st === RECLAIM) {
+        this.#reuse(list[i]);
+        list[i] = list[list.length - 1];
+        list.pop();
+      } else i++;
+    }
+  }
+
+  /**
+   * Waits (at most 1 s, in practice microseconds) until no Worker is about to write `fd`: called
+   * before a queue closes its eventfd, whose number could otherwise reach another file.
+   */
+  quiesce(fd: number): void {
+    const until = performance.now() + 1000;
+    for (;;) {
+      this.sweep();
+      if (!this.#retired.some((j) => this.#v.notify[j] === fd && Atomics.load(this.#v.state, j) === DONE)) return;
+      if (performance.now() > until) return;
+    }
+  }
+
+  #reuse(job: number): void {
     Atomics.store(this.#v.state, job, 0);
     this.#free[this.#freeTop++] = job;
   }

@@ -2,7 +2,21 @@
 // writes the queue's eventfd. See posix_pool.ts for the memory layout and why Workers.
 import { parentPort } from "node:worker_threads";
 import { errno, openLibc } from "../ffi/libc.ts";
-import { ARGS, DONE, HEAD, IDLE, JOB, JOBS, QUEUED, RUNNING, TAIL, views } from "./posix_pool.ts";
+import {
+  ARGS,
+  CANCELED,
+  DONE,
+  HEAD,
+  IDLE,
+  JOB,
+  JOBS,
+  QUEUED,
+  RECLAIM,
+  RUNNING,
+  SIGNALLED,
+  TAIL,
+  views,
+} from "./posix_pool.ts";
 
 const EINTR = 4;
 
@@ -49,7 +63,11 @@ function run(v: ReturnType<typeof views>): never {
     }
     if (Atomics.compareExchange(v.header, HEAD, head, (head + 1) | 0) !== head) continue;
     const job = v.ring[head & (JOBS - 1)];
-    if (Atomics.compareExchange(v.state, job, QUEUED, RUNNING) !== QUEUED) continue; // CANCELED
+    if (Atomics.compareExchange(v.state, job, QUEUED, RUNNING) !== QUEUED) {
+      // Canceled: its ring entry is consumed now, so the queue may reuse the job.
+      Atomics.compareExchange(v.state, job, CANCELED, RECLAIM);
+      continue;
+    }
     const kind = v.result[job];
     let res: number;
     for (;;) {
@@ -59,8 +77,11 @@ function run(v: ReturnType<typeof views>): never {
       // A signal may interrupt a blocking call; the path calls are safe to repeat.
       if (res !== -EINTR || kind === JOB.pwritev2) break;
     }
+    const notify = v.notify[job];
     v.result[job] = res;
     Atomics.store(v.state, job, DONE);
-    libc.write(v.notify[job], oneBytes, 8);
+    libc.write(notify, oneBytes, 8);
+    // Only now may the queue reuse the job, or close the eventfd (see PosixPool.quiesce).
+    Atomics.store(v.state, job, SIGNALLED);
   }
 }

@@ -392,7 +392,11 @@ export abstract class Uringlator implements Backend {
     if (slot >= this.capacity || this.#ud[slot] !== id) return -ENOENT;
     switch (this.#state[slot]) {
       case LOCKED:
+        // As io_uring: a linked request not yet issued is in none of the places a cancel looks
+        // (canceling the chain's head cancels it), and neither is an armed link timeout.
+        return -ENOENT;
       case TIMER:
+        if (this.code[slot] === C.linkTimeout) return -ENOENT;
         this.#heapRemove(slot);
         this.finish(slot, -ECANCELED);
         return 0;
