@@ -1,6 +1,6 @@
 // Regressions from a review of the core: each test failed (crash, hang or wrong result) before
 // its fix.
-import { aio, assert, closeAll, dec, enc } from "./_helpers.ts";
+import { aio, assert, closeAll, dec, enc, withTempDir } from "./_helpers.ts";
 import { coro } from "../mod.ts";
 
 const onIoUring = aio.currentBackend() === "io_uring";
@@ -145,4 +145,128 @@ Deno.test("Scheduler spinNs and completeWithin reject bad numbers (was an uncaug
   assert.throws(() => work.completeWithin(NaN), (e: aio.QueueError) => e.code === "InvalidArgument");
   work.queue(aio.nop());
   assert.equal(work.completeWithin(12.5).numCompleted, 1); // fractions are fine
+});
+
+// From the review of the posix backend: each failed (hang, wrong file, wrong order) before its
+// fix, and each holds on every backend.
+
+const libc = Deno.dlopen("libc.so.6", {
+  write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  send: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  recv: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+});
+const DONTWAIT = 0x40;
+
+Deno.test("a read on a reused fd number is waited for (the old number's waiter went with closeFile)", () => {
+  using work = new aio.Dynamic({ capacity: 8 });
+  const [r, w] = aio.posix.pipe();
+  const old = aio.read({ file: r, buffer: new Uint8Array(4) });
+  work.queue(old);
+  work.complete("nonblocking");
+  work.queue(aio.closeFile({ file: r }));
+  work.complete("nonblocking");
+  const [r2, w2] = aio.posix.pipe();
+  const fresh = aio.read({ file: r2, buffer: new Uint8Array(4) });
+  work.queue(fresh);
+  work.complete("nonblocking");
+  assert.equal(libc.symbols.write(w2, new Uint8Array([1, 2, 3, 4]), 4), 4);
+  const t0 = performance.now();
+  while (fresh.outRead !== 4 && performance.now() - t0 < 2000) work.completeWithin(50e6);
+  assert.equal(fresh.outRead, 4);
+  work.cancel(old.outId); // posix: it waits until canceled; io_uring: the file lives on with it
+  closeAll(w, w2);
+  work.completeAll();
+  closeAll(r2);
+});
+
+Deno.test("a waiter canceled while its fd is being dispatched is not left on any list", () => {
+  using work = new aio.Dynamic({ capacity: 8 });
+  const [a, b] = aio.posix.socketpair();
+  const chunk = new Uint8Array(65536);
+  while (libc.symbols.send(a, chunk, chunk.length, DONTWAIT) > 0); // a cannot send
+  const send = aio.send({ socket: a, buffer: new Uint8Array(1) });
+  work.queue(send);
+  work.complete("nonblocking");
+  const recv = aio.recv({ socket: a, buffer: new Uint8Array(4), link: "hard" });
+  const cancel = aio.cancel({ id: send.outId });
+  work.queue([recv, cancel]);
+  work.complete("nonblocking");
+  libc.symbols.send(b, new Uint8Array([1, 2, 3, 4]), 4, 0); // a readable: recv, then the cancel
+  work.completeAll();
+  assert.equal(send.outError?.code, "Canceled");
+  const [r, w] = aio.posix.pipe({ nonblocking: true });
+  while (libc.symbols.write(w, chunk, chunk.length) > 0); // w cannot write
+  const write = aio.write({ file: w, buffer: new Uint8Array(4) });
+  work.queue([aio.nop(), write]); // the send's slot, reused
+  work.complete("nonblocking");
+  while (libc.symbols.recv(b, chunk, chunk.length, DONTWAIT) > 0); // a writable: a stale waiter would retry
+  work.complete("nonblocking");
+  while (libc.symbols.read(r, chunk, chunk.length) > 0);
+  const t0 = performance.now();
+  while (work.inFlight > 0 && performance.now() - t0 < 2000) work.completeWithin(50e6);
+  assert.equal(write.outWritten, 4);
+  closeAll(a, b, r, w);
+});
+
+Deno.test("cancel of a linked operation not yet started is NotFound, and the chain keeps its order", () => {
+  using work = new aio.Dynamic({ capacity: 8 });
+  const order: string[] = [];
+  const h: aio.Handler = { aioComplete: (_id, ud) => order.push(String(ud)) };
+  const t = aio.timeout({ ns: 30e6, link: "hard", userdata: "timeout" });
+  const x = aio.nop({ link: "hard", userdata: "x" });
+  const y = aio.nop({ userdata: "y" });
+  work.queue([t, x, y]);
+  work.complete("nonblocking", h);
+  const cancel = aio.cancel({ id: x.outId, userdata: "cancel" });
+  work.queue(cancel);
+  while (work.inFlight > 0) work.complete("blocking", h);
+  assert.equal(cancel.outError?.code, "NotFound");
+  assert.deepEqual(order, ["cancel", "timeout", "x", "y"]);
+});
+
+Deno.test("cancel of an armed linkTimeout is NotFound; the operation it guards runs on", () => {
+  using work = new aio.Dynamic({ capacity: 8 });
+  const t = aio.timeout({ ns: 20e6, link: "soft" });
+  const lt = aio.linkTimeout({ ns: 1e9, link: "soft" });
+  const after = aio.nop();
+  work.queue([t, lt, after]);
+  work.complete("nonblocking");
+  const cancel = aio.cancel({ id: lt.outId });
+  work.queue(cancel);
+  work.completeAll();
+  assert.equal(cancel.outError?.code, "NotFound");
+  assert.equal(t.outError, null);
+  assert.equal(lt.outError?.code, "Canceled");
+  assert.equal(after.outError, null);
+});
+
+Deno.test("a read queued before a closeFile of its fd reads the right file, even on a thread", async () => {
+  await withTempDir(async (_path, dir) => {
+    for (const [name, text] of [["a", "AAAA"], ["b", "BBBB"]]) {
+      const o = aio.openAt({ dir, path: name, flags: { mode: "write_only", create: true } });
+      await aio.single(o);
+      await aio.single(aio.write({ file: o.outFile, buffer: enc.encode(text) }));
+      aio.posix.close(o.outFile);
+    }
+    const onPosix = aio.currentBackend() === "posix";
+    const { setForcePool } = await import("../backends/posix.ts");
+    if (onPosix) setForcePool(true); // the read runs on a Worker, after the close has run here
+    try {
+      for (let i = 0; i < 20; i++) {
+        const a = aio.openAt({ dir, path: "a" });
+        await aio.single(a);
+        const read = aio.read({ file: a.outFile, buffer: new Uint8Array(4), offset: 0, link: "hard" });
+        const close = aio.closeFile({ file: a.outFile });
+        const pending = aio.complete([read, close]);
+        const b = aio.openAt({ dir, path: "b" }); // may take a's number
+        await aio.single(b);
+        assert.equal(await pending, 0);
+        assert.equal(dec.decode(read.buffer), "AAAA");
+        aio.posix.close(b.outFile);
+      }
+    } finally {
+      if (onPosix) setForcePool(false);
+    }
+  });
 });
