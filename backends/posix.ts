@@ -191,6 +191,10 @@ export class PosixBackend extends Uringlator {
   #wnext = new Int32Array(0);
   #snapshot = new Int32Array(0);
   #dup1 = new Int32Array(0);
+  /** Bytes moved so far by a transfer that continues (#tryAll), and bytes asked. */
+  #acc = new Float64Array(0);
+  #want = new Float64Array(0);
+  readonly #stat = new Uint8Array(256);
   #dup2 = new Int32Array(0);
 
   // Parking.
@@ -285,6 +289,8 @@ export class PosixBackend extends Uringlator {
     this.#wnext = new Int32Array(n);
     this.#snapshot = new Int32Array(n);
     this.#dup1 = new Int32Array(n).fill(-1);
+    this.#acc = new Float64Array(n);
+    this.#want = new Float64Array(n);
     this.#dup2 = new Int32Array(n).fill(-1);
   }
 
@@ -317,6 +323,7 @@ export class PosixBackend extends Uringlator {
   protected encode(op: Operation, _code: number, slot: number): unknown {
     this.#bits[slot] = 0;
     this.#mode[slot] = IDLE;
+    this.#acc[slot] = 0;
     const base = slot * SLOT_SCRATCH;
     switch (op.kind) {
       case "fsync":
@@ -334,6 +341,7 @@ export class PosixBackend extends Uringlator {
         this.#fd[slot] = op.kind === "readTty" ? op.tty : op.file;
         this.#off[slot] = op.kind === "readTty" || op.offset < 0 ? -1n : BigInt(op.offset);
         this.#iov1(slot, addressOf(op.buffer), op.buffer.byteLength);
+        this.#want[slot] = op.buffer.byteLength;
         return op.buffer;
       }
       case "readv":
@@ -343,6 +351,7 @@ export class PosixBackend extends Uringlator {
         this.#off[slot] = op.offset < 0 ? -1n : BigInt(op.offset);
         this.#addr2[slot] = address;
         this.#cnt[slot] = op.iov.length;
+        this.#want[slot] = op.iov.reduce((n, b) => n + b.byteLength, 0);
         this.#buf2[slot] = op.iov.length * 16 <= SLOT_SCRATCH ? this.#view(slot) : keep[keep.length - 1] as Uint8Array;
         return keep;
       }
@@ -380,6 +389,7 @@ export class PosixBackend extends Uringlator {
         this.#fd[slot] = op.socket;
         this.#buf[slot] = op.buffer;
         this.#len[slot] = op.buffer.byteLength;
+        this.#want[slot] = op.buffer.byteLength;
         this.#flags[slot] = op.kind === "recv" ? recvFlags(op.flags) : sendFlags(op.flags);
         return op.buffer;
       case "recvMsg":
@@ -554,7 +564,7 @@ export class PosixBackend extends Uringlator {
       const code = this.code[slot];
       if (code === C.read || code === C.readv || code === C.write || code === C.writev) return this.#toPool(slot);
     }
-    const r = this.#attempt(slot);
+    const r = this.#tryAll(slot);
     if (r !== -EAGAIN) this.finish(slot, r);
     else this.#waitOrFinish(slot);
   }
@@ -574,6 +584,66 @@ export class PosixBackend extends Uringlator {
 
   #restore(fd: number, old: number): void {
     if (old >= 0) this.#libc.fcntl(fd, F_SETFL, old);
+  }
+
+  // Tries the call until it has moved every byte asked where io_uring would (a regular file: the
+  // page cache may serve part of a read; a recv with waitAll), keeping the count so far in #acc.
+  // Returns the result, or -EAGAIN with the rest to wait for (or to hand to the pool).
+  #tryAll(slot: number): number {
+    for (;;) {
+      const r = this.#attempt(slot);
+      const code = this.code[slot];
+      const whole = code === C.read || code === C.readv || code === C.write || code === C.writev;
+      const waitAll = code === C.recv && (this.#flags[slot] & MSG.WAITALL) !== 0;
+      if (!whole && !waitAll) return r;
+      const acc = this.#acc[slot];
+      if (r < 0) return r === -EAGAIN || acc === 0 ? r : acc;
+      const total = acc + r;
+      if (r === 0 || total >= this.#want[slot]) return total;
+      if (waitAll) {
+        this.#buf[slot] = this.#buf[slot]!.subarray(r);
+        this.#len[slot] -= r;
+      } else {
+        // A pipe or socket answers short for good, as on io_uring; a regular file goes on.
+        if (!this.#regular(slot)) return total;
+        this.#advance(slot, r);
+      }
+      this.#acc[slot] = total;
+    }
+  }
+
+  #regular(slot: number): boolean {
+    const fstat = this.#libc.fstat;
+    if (fstat === null || fstat(this.#fd[slot], this.#stat) < 0) return false;
+    const mode = new DataView(this.#stat.buffer).getUint32(Deno.build.arch === "x86_64" ? 24 : 16, true);
+    return (mode & 0o170000) === 0o100000;
+  }
+
+  // Moves the slot's iovecs (ours: in scratch or allocated at encode) and offset past `n` bytes.
+  #advance(slot: number, n: number): void {
+    const iov = this.#buf2[slot]!;
+    const v = new DataView(iov.buffer, iov.byteOffset, iov.byteLength);
+    const cnt = this.#cnt[slot];
+    let i = 0;
+    let left = n;
+    while (left > 0 && i < cnt) {
+      const len = v.getUint32(i * 16 + 8, true) + v.getUint32(i * 16 + 12, true) * 4294967296;
+      if (left >= len) {
+        left -= len;
+        i++;
+        continue;
+      }
+      const base = v.getUint32(i * 16, true) + v.getUint32(i * 16 + 4, true) * 4294967296;
+      setU64(v, i * 16, base + left);
+      setU64(v, i * 16 + 8, len - left);
+      left = 0;
+    }
+    if (i > 0) {
+      this.#buf2[slot] = iov.subarray(i * 16);
+      this.#addr2[slot] += i * 16;
+      this.#cnt[slot] = cnt - i;
+    }
+    if (this.#off[slot] >= 0n) this.#off[slot] += BigInt(n);
   }
 
   // One try at the call, never blocking: its result, or -EAGAIN.
@@ -823,7 +893,7 @@ export class PosixBackend extends Uringlator {
         this.finish(s, revents & (this.#wev[s] | POLL.ERR | POLL.HUP));
         continue;
       }
-      const r = this.#attempt(s);
+      const r = this.#tryAll(s);
       const code = this.code[s];
       if (r !== -EAGAIN) this.finish(s, r);
       else if (
@@ -945,7 +1015,9 @@ export class PosixBackend extends Uringlator {
         i++;
         continue;
       }
-      const res = pool.result(job);
+      let res = pool.result(job);
+      const acc = this.#acc[slot];
+      if (acc > 0) res = res >= 0 ? acc + res : acc; // the rest of a transfer begun here
       pool.retire(job);
       list[i] = list[list.length - 1];
       list.pop();

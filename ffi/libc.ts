@@ -74,6 +74,8 @@ export const libcSymbols = {
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   // ssize_t splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len, unsigned flags);
   splice: { parameters: ["i32", "buffer", "i32", "buffer", "u32", "u32"], result: "i32", optional: true },
+  // int fstat(int fd, struct stat *st);  (glibc 2.33+ exports it; st_mode is at 24 on x86_64, 16 on aarch64)
+  fstat: { parameters: ["i32", "buffer"], result: "i32", optional: true },
   // The pool Workers' calls, with addresses.
   // ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags);
   preadv2_at: { name: "preadv2", parameters: ["i32", "usize", "i32", "i64", "i32"], result: "i32" },

@@ -270,3 +270,46 @@ Deno.test("a read queued before a closeFile of its fd reads the right file, even
     }
   });
 });
+
+Deno.test("a file read the page cache can serve only in part still returns every byte, as on io_uring", () => {
+  const lib = Deno.dlopen("libc.so.6", {
+    posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
+  });
+  const path = `/var/tmp/aio_partial_${Deno.pid}`;
+  const SIZE = 8 << 20;
+  try {
+    Deno.writeFileSync(path, new Uint8Array(SIZE).fill(7));
+    using f = Deno.openSync(path, { read: true, write: true });
+    f.syncSync();
+    const open = aio.openAt({ dir: aio.cwd, path });
+    aio.completeSync([open]);
+    // Keep the first half cached, drop the second (POSIX_FADV_DONTNEED = 4).
+    lib.symbols.posix_fadvise(open.outFile, BigInt(SIZE / 2), BigInt(SIZE / 2), 4);
+    const read = aio.read({ file: open.outFile, buffer: new Uint8Array(SIZE), offset: 0, link: "soft" });
+    const after = aio.nop();
+    assert.equal(aio.completeSync([read, after]), 0);
+    assert.equal(read.outRead, SIZE);
+    assert.ok(read.buffer.every((b) => b === 7));
+    aio.posix.close(open.outFile);
+  } finally {
+    lib.close();
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("recv with waitAll returns the whole buffer from two sends", async () => {
+  const [a, b] = aio.posix.socketpair();
+  using work = new aio.Dynamic({ capacity: 4 });
+  const recv = aio.recv({ socket: a, buffer: new Uint8Array(4), flags: { waitAll: true }, link: "soft" });
+  const after = aio.nop();
+  work.queue([recv, after]);
+  work.complete("nonblocking");
+  libc.symbols.send(b, enc.encode("ab"), 2, 0);
+  work.complete("nonblocking");
+  await new Promise((r) => setTimeout(r, 10));
+  libc.symbols.send(b, enc.encode("cd"), 2, 0);
+  assert.equal(await work.completeAllAsync(), 0);
+  assert.equal(dec.decode(recv.buffer.subarray(0, recv.outRead)), "abcd");
+  assert.equal(after.outError, null);
+  closeAll(a, b);
+});
