@@ -1131,10 +1131,16 @@ export class PosixBackend extends Uringlator {
         libc.read(fd, this.#eight, 8);
         this.#kicked = false;
         this.#harvest();
+      } else if (revents & POLL_NVAL) {
+        // Closed by other means: as with epoll, whose registration goes with the fd, its waiters
+        // wait for a cancel (the README's table), and the number may come back as a new file.
+        this.#forget(fd);
       } else {
         this.#dispatch(fd, revents & 0xffff);
       }
     }
+    // As with epoll: what was drained here may be what a parked ppoll waits for.
+    if (this.#parked !== undefined && !this.#kicked) this.#kick();
   }
 
   protected waitEvents(timeoutMs: number): void {

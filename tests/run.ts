@@ -2,9 +2,10 @@
 // and ends with one line `N passed, M failed`.
 //
 //   deno task test                      every available backend
-//   AIO_REQUIRE_BACKENDS=io_uring,posix,fallback ...
+//   AIO_REQUIRE_BACKENDS=io_uring,posix,posix-poll,fallback ...
 //                                       fail when a listed run cannot happen (CI); "fallback" is
-//                                       the suite under auto with io_uring blocked by seccomp
+//                                       the suite under auto with io_uring blocked by seccomp,
+//                                       "posix-poll" posix with poll() instead of epoll
 //   deno task test --filter links       extra arguments go to `deno test`
 import { Dynamic } from "../aio/dynamic.ts";
 import type { BackendName } from "../aio/backend.ts";
@@ -15,6 +16,7 @@ const BACKENDS: BackendName[] = ["io_uring", "posix"];
 // One more run: the whole suite with io_uring refused by a seccomp filter (Docker's default) and
 // AIO_BACKEND=auto, which must fall back to posix. Named in AIO_REQUIRE_BACKENDS as "fallback".
 const FALLBACK = "fallback";
+const POSIX_POLL = "posix-poll";
 const blocker = new URL("../../shared/tools/no-io-uring/run", import.meta.url).pathname;
 
 function available(name: BackendName): string | undefined {
@@ -34,7 +36,7 @@ async function fallbackAvailable(): Promise<string | undefined> {
 }
 
 const required = (Deno.env.get("AIO_REQUIRE_BACKENDS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-const unknown = required.filter((r) => r !== FALLBACK && !BACKENDS.includes(r as BackendName));
+const unknown = required.filter((r) => r !== FALLBACK && r !== POSIX_POLL && !BACKENDS.includes(r as BackendName));
 let passed = 0;
 let failed = 0;
 const problems: string[] = [];
@@ -42,6 +44,14 @@ for (const u of unknown) problems.push(`AIO_REQUIRE_BACKENDS names ${u}, which t
 
 const runs: { name: string; reason: string | undefined; command: string[]; env: Record<string, string> }[] = BACKENDS
   .map((backend) => ({ name: backend, reason: available(backend), command: [], env: { AIO_BACKEND: backend } }));
+// posix again with poll(), the portable readiness floor (what a POSIX system without epoll or
+// kqueue would use), so that it is tested here too.
+runs.push({
+  name: POSIX_POLL,
+  reason: runs.find((r) => r.name === "posix")?.reason,
+  command: [],
+  env: { AIO_BACKEND: "posix", AIO_POSIX_READINESS: "poll" },
+});
 runs.push({
   name: FALLBACK,
   reason: await fallbackAvailable(),
@@ -55,7 +65,12 @@ for (const run of runs) {
     if (required.includes(run.name)) problems.push(`${run.name} is required but could not run: ${run.reason}`);
     continue;
   }
-  console.log(`\n=== ${run.name === FALLBACK ? "auto with io_uring blocked by seccomp" : `backend ${run.name}`} ===`);
+  const title = run.name === FALLBACK
+    ? "auto with io_uring blocked by seccomp"
+    : run.name === POSIX_POLL
+    ? "backend posix, poll() readiness"
+    : `backend ${run.name}`;
+  console.log(`\n=== ${title} ===`);
   const args = [
     "test",
     "--allow-ffi",
