@@ -160,6 +160,7 @@ export class PosixBackend extends Uringlator {
   readonly #ctlView = new DataView(this.#ctlBuf.buffer);
   readonly #ts = new BigInt64Array(2);
   readonly #tsBytes = new Uint8Array(this.#ts.buffer);
+  readonly #tsView = new DataView(this.#ts.buffer);
   readonly #eight = new Uint8Array(8);
   readonly #one = new Uint8Array(new BigUint64Array([1n]).buffer);
   readonly #optval = new Uint8Array(8);
@@ -190,6 +191,7 @@ export class PosixBackend extends Uringlator {
   #wev = new Int32Array(0);
   #wnext = new Int32Array(0);
   #snapshot = new Int32Array(0);
+  #snapTop = 0;
   #dup1 = new Int32Array(0);
   /** Bytes moved so far by a transfer that continues (#tryAll), and bytes asked. */
   #acc = new Float64Array(0);
@@ -287,7 +289,7 @@ export class PosixBackend extends Uringlator {
     this.#wfd = new Int32Array(n);
     this.#wev = new Int32Array(n);
     this.#wnext = new Int32Array(n);
-    this.#snapshot = new Int32Array(n);
+    this.#snapshot = new Int32Array(2 * n); // a waiter may sit in an outer walk and, re-waiting, in a nested one
     this.#dup1 = new Int32Array(n).fill(-1);
     this.#acc = new Float64Array(n);
     this.#want = new Float64Array(n);
@@ -842,14 +844,19 @@ export class PosixBackend extends Uringlator {
     if (e.first < 0) e.armed = 0;
   }
 
-  // Detaches the fd's waiter list into a snapshot, so that aborts during the walk (a linked
-  // cancel finishing another waiter) cannot corrupt it. Returns how many.
+  // Detaches the fd's waiter list onto the snapshot stack, so that aborts during the walk (a
+  // linked cancel finishing another waiter) cannot corrupt it, and walks that nest (a chain
+  // started by one closes another fd) each have their own part. Returns the part's start; the
+  // caller pops it (#snapTop = start) when done. A waiter is on one list at a time; one already
+  // walked may wait again and sit in a nested part too, hence room for twice the slots.
   #detach(e: FdEntry): number {
-    let n = 0;
+    const start = this.#snapTop;
+    let n = start;
     for (let s = e.first; s >= 0; s = this.#wnext[s]) this.#snapshot[n++] = s;
+    this.#snapTop = n;
     e.first = -1;
     e.armed = 0;
-    return n;
+    return start;
   }
 
   // Forgets the fd (closed by an operation): its waiters stay WAITING, reachable by cancel only,
@@ -858,33 +865,38 @@ export class PosixBackend extends Uringlator {
     this.#fds.delete(fd);
   }
 
-  #cancelWaiters(fd: number): void {
-    const e = this.#fds.get(fd);
-    if (e === undefined) return;
-    const n = this.#detach(e);
-    const snap = this.#snapshot.slice(0, n);
-    for (const s of snap) {
+  // Finishes every waiter of the stack part from `start` still waiting on `fd` with `res`.
+  #failPart(start: number, fd: number, res: number): void {
+    const end = this.#snapTop;
+    for (let i = start; i < end; i++) {
+      const s = this.#snapshot[i];
       if (this.#mode[s] !== WAITING || this.#wfd[s] !== fd) continue;
       this.#mode[s] = IDLE;
       this.#waiting--;
-      this.finish(s, -ECANCELED);
+      this.finish(s, res);
     }
+    this.#snapTop = start;
+  }
+
+  #cancelWaiters(fd: number): void {
+    const e = this.#fds.get(fd);
+    if (e === undefined) return;
+    this.#failPart(this.#detach(e), fd, -ECANCELED);
   }
 
   // The fd turned ready: retry the operations waiting for what it reports, re-arm for the rest.
   #dispatch(fd: number, revents: number): void {
     const e = this.#fds.get(fd);
     if (e === undefined) return;
-    const count = this.#detach(e);
-    // A copy: a waiter's retry may dispatch nothing, but it may start chains that wait (on
-    // this fd too), which append to the fd's fresh list, not to this walk.
-    const snap = count <= 8 ? this.#snapshot.slice(0, count) : Array.from(this.#snapshot.subarray(0, count));
+    const start = this.#detach(e);
+    const end = this.#snapTop;
     const broken = (revents & (POLL.ERR | POLL.HUP | POLL_NVAL)) !== 0;
-    const keep: number[] = [];
-    for (const s of snap) {
+    let kept = start; // waiters for other events are compacted to [start, kept)
+    for (let i = start; i < end; i++) {
+      const s = this.#snapshot[i];
       if (this.#mode[s] !== WAITING || this.#wfd[s] !== fd) continue; // aborted meanwhile
       if (!broken && (this.#wev[s] & revents) === 0) {
-        keep.push(s);
+        this.#snapshot[kept++] = s;
         continue;
       }
       this.#mode[s] = IDLE;
@@ -905,13 +917,15 @@ export class PosixBackend extends Uringlator {
         this.#toPool(s);
       } else this.#waitOrFinish(s);
     }
-    if (keep.length === 0) return;
+    this.#snapTop = start; // nested walks ran above this part and have popped theirs
+    if (kept === start) return;
     // Those still waiting for other events go back, and the registration is armed for them
     // (unless an operation of the walk closed the fd: then they wait for a cancel).
     const cur = this.#fds.get(fd);
     if (cur === undefined) return;
     let want = cur.first < 0 ? 0 : cur.armed;
-    for (const s of keep) {
+    for (let i = start; i < kept; i++) {
+      const s = this.#snapshot[i];
       if (this.#mode[s] !== WAITING) continue;
       this.#wnext[s] = cur.first;
       cur.first = s;
@@ -919,15 +933,7 @@ export class PosixBackend extends Uringlator {
     }
     if (want !== cur.armed || !this.#poll) {
       const r = this.#arm(cur, want);
-      if (r < 0) {
-        const n = this.#detach(cur);
-        for (const s of this.#snapshot.slice(0, n)) {
-          if (this.#mode[s] !== WAITING) continue;
-          this.#mode[s] = IDLE;
-          this.#waiting--;
-          this.finish(s, r);
-        }
-      }
+      if (r < 0) this.#failPart(this.#detach(cur), fd, r);
     }
   }
 
@@ -1109,8 +1115,7 @@ export class PosixBackend extends Uringlator {
     let ts: Uint8Array | null = null;
     if (timeoutMs >= 0) {
       const ns = Math.ceil(timeoutMs * 1e6);
-      this.#ts[0] = BigInt(Math.floor(ns / 1e9));
-      this.#ts[1] = BigInt(ns % 1e9);
+      this.#setTimespec(this.#tsView, 0, ns);
       ts = this.#tsBytes;
     }
     const n = libc.ppoll!(buf, BigInt(count), ts, null);
@@ -1151,8 +1156,7 @@ export class PosixBackend extends Uringlator {
       let ts: Uint8Array | null = null;
       if (timeoutMs >= 0) {
         const ns = Math.ceil(timeoutMs * 1e6);
-        this.#ts[0] = BigInt(Math.floor(ns / 1e9));
-        this.#ts[1] = BigInt(ns % 1e9);
+        this.#setTimespec(this.#tsView, 0, ns);
         ts = this.#tsBytes;
       }
       n = libc.epoll_pwait2(this.#ep, this.#events, MAX_EVENTS, ts, null);
@@ -1196,11 +1200,17 @@ export class PosixBackend extends Uringlator {
     }
   }
 
+  // A struct timespec without BigInts (waits with a timeout are on the hot path of adaptive waits).
+  #setTimespec(v: DataView, at: number, ns: number): void {
+    const sec = Math.floor(ns / 1e9);
+    setU64(v, at, sec);
+    setU64(v, at + 8, ns - sec * 1e9);
+  }
+
   // One-shot, relative: a timerfd's clock is not the performance clock's origin.
   #armTimer(deadline: number): void {
     const ns = Math.max(1, Math.ceil((deadline - performance.now()) * 1e6));
-    this.#itimer[2] = BigInt(Math.floor(ns / 1e9));
-    this.#itimer[3] = BigInt(ns % 1e9);
+    this.#setTimespec(new DataView(this.#itimerBytes.buffer), 16, ns);
     this.#libc.timerfd_settime!(this.#timerFd, 0, this.#itimerBytes, null);
   }
 
