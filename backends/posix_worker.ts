@@ -19,6 +19,7 @@ import {
 } from "./posix_pool.ts";
 
 const EINTR = 4;
+const ENOSYS = 38;
 
 parentPort!.once("message", (sab: SharedArrayBuffer) => run(views(sab)));
 
@@ -71,7 +72,15 @@ function run(v: ReturnType<typeof views>): never {
     const kind = v.result[job];
     let res: number;
     for (;;) {
-      const r = call(kind, v.args, job * ARGS);
+      let r: number;
+      try {
+        r = call(kind, v.args, job * ARGS);
+      } catch {
+        // A symbol this libc lacks (renameat2 before glibc 2.28): fail the job, not the Worker,
+        // whose death would leave the job RUNNING and its queue waiting forever.
+        res = -ENOSYS;
+        break;
+      }
       // errno is read at once: nothing else runs on this thread in between.
       res = r < 0 ? -errno() : r;
       // A signal may interrupt a blocking call; the path calls are safe to repeat.
