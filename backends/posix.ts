@@ -50,7 +50,7 @@ import { SLOT_SCRATCH } from "../aio/backend.ts";
 import { BackendError } from "../aio/errors.ts";
 import { CODE as C, type Operation, type OperationKind } from "../aio/ops.ts";
 import { openFlags, recvFlags, sendFlags, setU64, spliceSide, writeIovecs, writeMsghdr } from "./common.ts";
-import { DONE, JOB, type PosixPool, posixPool, SIGNALLED } from "./posix_pool.ts";
+import { DONE, JOB, type PoolOwner, type PosixPool, posixPool, SIGNALLED } from "./posix_pool.ts";
 import { Uringlator } from "./uringlator.ts";
 
 const EAGAIN = ERRNO.EAGAIN;
@@ -82,6 +82,7 @@ const IDLE = 0;
 const WAITING = 1;
 const POOLED = 2;
 const BACKLOG = 3;
+const ADOPTED = 4; // its pool job finished and was handed over by another queue (PosixPool.collect)
 
 // Per-slot bits.
 const NOWAIT_UNSUPPORTED = 1; // the fd refuses RWF_NOWAIT (a tty): set O_NONBLOCK for the call
@@ -139,7 +140,7 @@ function envReadiness(): string | undefined {
  * b.close();
  * ```
  */
-export class PosixBackend extends Uringlator {
+export class PosixBackend extends Uringlator implements PoolOwner {
   /** Which backend this is. */
   readonly name = "posix" as const;
 
@@ -170,6 +171,7 @@ export class PosixBackend extends Uringlator {
   #kicked = false;
   #pooled: number[] = [];
   #backlog: number[] = [];
+  #adopted: number[] = []; // slot, result pairs
 
   // Per slot: what the call needs, captured when the operation is queued.
   #fd = new Int32Array(0);
@@ -966,13 +968,14 @@ export class PosixBackend extends Uringlator {
     let job: number;
     switch (code) {
       case C.fsync:
-        job = pool.submit(JOB.fsync, wake, fd);
+        job = pool.submit(this, JOB.fsync, wake, fd);
         break;
       case C.openAt:
-        job = pool.submit(JOB.openat, wake, fd, this.#addr[slot], this.#flags[slot], this.#len[slot]);
+        job = pool.submit(this, JOB.openat, wake, fd, this.#addr[slot], this.#flags[slot], this.#len[slot]);
         break;
       case C.renameAt:
         job = pool.submit(
+          this,
           JOB.renameat2,
           wake,
           fd,
@@ -983,21 +986,21 @@ export class PosixBackend extends Uringlator {
         );
         break;
       case C.unlinkAt:
-        job = pool.submit(JOB.unlinkat, wake, fd, this.#addr[slot], this.#flags[slot]);
+        job = pool.submit(this, JOB.unlinkat, wake, fd, this.#addr[slot], this.#flags[slot]);
         break;
       case C.mkdirAt:
-        job = pool.submit(JOB.mkdirat, wake, fd, this.#addr[slot], this.#len[slot]);
+        job = pool.submit(this, JOB.mkdirat, wake, fd, this.#addr[slot], this.#len[slot]);
         break;
       case C.symlinkAt:
-        job = pool.submit(JOB.symlinkat, wake, this.#addr[slot], fd2, this.#addr2[slot]);
+        job = pool.submit(this, JOB.symlinkat, wake, this.#addr[slot], fd2, this.#addr2[slot]);
         break;
       case C.childExit:
-        job = pool.submit(JOB.waitid, wake, P_PID, fd, this.scratchAddress + slot * SLOT_SCRATCH, WEXITED);
+        job = pool.submit(this, JOB.waitid, wake, P_PID, fd, this.scratchAddress + slot * SLOT_SCRATCH, WEXITED);
         break;
       default: {
         const write = this.code[slot] === C.write || this.code[slot] === C.writev;
         const off = Number(this.#off[slot]);
-        job = pool.submit(write ? JOB.pwritev2 : JOB.preadv2, wake, fd, this.#addr2[slot], this.#cnt[slot], off);
+        job = pool.submit(this, write ? JOB.pwritev2 : JOB.preadv2, wake, fd, this.#addr2[slot], this.#cnt[slot], off);
       }
     }
     if (job < 0) {
@@ -1021,20 +1024,41 @@ export class PosixBackend extends Uringlator {
         i++;
         continue;
       }
-      let res = pool.result(job);
-      const acc = this.#acc[slot];
-      if (acc > 0) res = res >= 0 ? acc + res : acc; // the rest of a transfer begun here
+      const res = pool.result(job);
       pool.retire(job);
       list[i] = list[list.length - 1];
       list.pop();
-      this.#mode[slot] = IDLE;
-      this.finish(slot, res);
+      this.#poolDone(slot, res);
+    }
+    if (this.#adopted.length > 0) {
+      const adopted = this.#adopted;
+      this.#adopted = [];
+      for (let i = 0; i < adopted.length; i += 2) this.#poolDone(adopted[i], adopted[i + 1]);
     }
     if (this.#backlog.length > 0) {
       const waiting = this.#backlog;
       this.#backlog = [];
       for (const slot of waiting) this.#toPool(slot);
     }
+  }
+
+  #poolDone(slot: number, res: number): void {
+    const acc = this.#acc[slot];
+    if (acc > 0) res = res >= 0 ? acc + res : acc; // the rest of a transfer begun here
+    this.#mode[slot] = IDLE;
+    this.finish(slot, res);
+  }
+
+  /** Takes a finished pool job's result from another queue's collect (see PosixPool.collect). */
+  adopt(job: number, result: number): void {
+    const i = this.#pooled.findIndex((slot) => this.#job[slot] === job);
+    if (i < 0) return;
+    const slot = this.#pooled[i];
+    this.#pooled[i] = this.#pooled[this.#pooled.length - 1];
+    this.#pooled.pop();
+    this.#mode[slot] = ADOPTED;
+    this.#adopted.push(slot, result);
+    if (!this.closed && !this.#kicked) this.#kick(); // our next wait finishes it
   }
 
   protected abort(slot: number): boolean {
@@ -1062,7 +1086,8 @@ export class PosixBackend extends Uringlator {
   }
 
   protected pending(): boolean {
-    return this.#waiting > 0 || this.#pooled.length > 0 || this.#backlog.length > 0 || this.#kicked;
+    return this.#waiting > 0 || this.#pooled.length > 0 || this.#backlog.length > 0 || this.#adopted.length > 0 ||
+      this.#kicked;
   }
 
   protected release(slot: number): void {
@@ -1149,7 +1174,18 @@ export class PosixBackend extends Uringlator {
   }
 
   protected waitEvents(timeoutMs: number): void {
-    if (this.#poll) return this.#waitPoll(timeoutMs);
+    // Short of pool room: look again every millisecond, taking back room from other queues.
+    const starving = this.#backlog.length > 0;
+    if (starving && (timeoutMs < 0 || timeoutMs > 1)) timeoutMs = 1;
+    if (this.#poll) this.#waitPoll(timeoutMs);
+    else this.#waitEpoll(timeoutMs);
+    if (starving && this.#backlog.length > 0) {
+      this.#pool.collect();
+      this.#harvest();
+    }
+  }
+
+  #waitEpoll(timeoutMs: number): void {
     const libc = this.#libc;
     let n: number;
     if (libc.epoll_pwait2 !== null) {
@@ -1223,7 +1259,8 @@ export class PosixBackend extends Uringlator {
   park(): Promise<void> {
     if (this.closed) return Promise.reject(new BackendError("posix", "Closed", undefined, "the backend is closed"));
     if (this.#parked) return this.#parked;
-    const deadline = this.nextDeadline();
+    let deadline = this.nextDeadline();
+    if (this.#backlog.length > 0) deadline = Math.min(deadline, performance.now() + 1); // see waitEvents
     if (deadline !== Infinity) this.#armTimer(deadline);
     this.#parkDeadline = deadline;
     // No timeout on the ppoll: it returns only when the epoll set is readable, and so it has

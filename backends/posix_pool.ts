@@ -81,6 +81,12 @@ export function views(sab: SharedArrayBuffer): {
 const BYTES = (HEADER + 4 * JOBS) * 4 + JOBS * ARGS * 8;
 const MAX_WORKERS = Math.max(4, 2 * (navigator.hardwareConcurrency ?? 2));
 
+/** A queue, as the pool knows it: another queue short of room hands it its finished jobs. */
+export interface PoolOwner {
+  /** Takes the result of `job`, which is freed right after: the owner must not look at it again. */
+  adopt(job: number, result: number): void;
+}
+
 /** The isolate's pool. */
 export class PosixPool {
   readonly #sab = new SharedArrayBuffer(BYTES);
@@ -92,16 +98,28 @@ export class PosixPool {
   // Jobs whose result was taken (or that were canceled) but that a Worker may still touch: freed
   // once SIGNALLED or RECLAIM. Until then neither the job nor its eventfd may be reused.
   #retired: number[] = [];
+  readonly #owners: (PoolOwner | undefined)[] = new Array(JOBS).fill(undefined);
 
   constructor() {
     for (let i = 0; i < JOBS; i++) this.#free[i] = JOBS - 1 - i;
   }
 
   /** Queues a job; returns its index, or -1 when every job is in use (retry later). */
-  submit(kind: number, notifyFd: number, a0: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
+  submit(
+    owner: PoolOwner,
+    kind: number,
+    notifyFd: number,
+    a0: number,
+    a1 = 0,
+    a2 = 0,
+    a3 = 0,
+    a4 = 0,
+    a5 = 0,
+  ): number {
     if (this.#freeTop === 0) this.sweep();
     if (this.#freeTop === 0) return -1;
     const job = this.#free[--this.#freeTop];
+    this.#owners[job] = owner;
     const v = this.#v;
     const at = job * ARGS;
     v.args[at] = a0;
@@ -174,7 +192,26 @@ export class PosixPool {
     }
   }
 
+  /**
+   * Hands every finished job to its queue and frees it. A queue short of room calls this: room
+   * is otherwise given back only when the queue that holds it completes, which may be never
+   * while this one blocks.
+   */
+  collect(): void {
+    const state = this.#v.state;
+    for (let job = 0; job < JOBS; job++) {
+      const owner = this.#owners[job];
+      if (owner === undefined) continue;
+      const st = Atomics.load(state, job);
+      if (st !== DONE && st !== SIGNALLED) continue;
+      this.#owners[job] = undefined;
+      owner.adopt(job, this.#v.result[job]);
+      this.retire(job);
+    }
+  }
+
   #reuse(job: number): void {
+    this.#owners[job] = undefined;
     Atomics.store(this.#v.state, job, 0);
     this.#free[this.#freeTop++] = job;
   }

@@ -1,6 +1,6 @@
 // Regressions from a review of the core: each test failed (crash, hang or wrong result) before
 // its fix.
-import { aio, assert, closeAll, dec, enc, withTempDir } from "./_helpers.ts";
+import { aio, assert, closeAll, dec, enc, since, withTempDir } from "./_helpers.ts";
 import { coro } from "../mod.ts";
 
 const onIoUring = aio.currentBackend() === "io_uring";
@@ -312,4 +312,24 @@ Deno.test("recv with waitAll returns the whole buffer from two sends", async () 
   assert.equal(dec.decode(recv.buffer.subarray(0, recv.outRead)), "abcd");
   assert.equal(after.outError, null);
   closeAll(a, b);
+});
+
+Deno.test("a queue short of thread-pool room takes it back from a queue that is not being completed", async () => {
+  await withTempDir(async (_path, dir) => {
+    const o = aio.openAt({ dir, path: "f", flags: { mode: "write_only", create: true } });
+    await aio.single(o);
+    using a = new aio.Dynamic({ capacity: 12000 });
+    // More fsyncs than the posix pool's 4096 jobs: A's finished jobs fill it while A sleeps.
+    a.queue(Array.from({ length: 10000 }, () => aio.fsync({ file: o.outFile })));
+    a.complete("nonblocking");
+    await new Promise((r) => setTimeout(r, 200));
+    using b = new aio.Dynamic({ capacity: 4 });
+    const sync = aio.fsync({ file: o.outFile });
+    b.queue(sync);
+    const t0 = performance.now();
+    assert.equal(b.completeAll(), 0); // blocked forever before the fix
+    assert.ok(since(t0) < 5000);
+    assert.equal(a.completeAll(), 0);
+    aio.posix.close(o.outFile);
+  });
 });
