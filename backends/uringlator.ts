@@ -15,8 +15,10 @@
  * - `hard` links run the next operation whatever the result;
  * - a LinkTimeout is armed when the operation before it starts. If that operation finishes
  *   first, the LinkTimeout completes `-ECANCELED` (no failure) and the chain goes on from the
- *   operation after it; if the timer fires first, the operation is canceled, the LinkTimeout
- *   completes `-ETIME`, and the rest of the chain is canceled.
+ *   operation after it; if the timer fires first, the LinkTimeout completes `-ETIME`, leaves the
+ *   chain, and cancels the operation, whose result and link type then decide the rest as above
+ *   (`soft`: canceled; `hard`: it goes on). Operations that links unlock start once the current
+ *   work is done (io_uring's task work), not at once: heads submitted together all start first.
  *
  * @module
  */
@@ -105,6 +107,10 @@ export abstract class Uringlator implements Backend {
   #heapPos = new Int32Array(0);
   #deadline = new Float64Array(0);
   #heapLen = 0;
+  // Operations unlocked by a link, to start once the current work is done (see #settle).
+  #later = new Int32Array(0);
+  #laterHead = 0;
+  #laterCount = 0;
 
   /** Attaches the queue's slot memory; sizes every per-slot table. */
   bind(slots: SlotTable): void {
@@ -128,6 +134,7 @@ export abstract class Uringlator implements Backend {
     this.#heap = new Int32Array(n);
     this.#heapPos = new Int32Array(n).fill(-1);
     this.#deadline = new Float64Array(n);
+    this.#later = new Int32Array(n);
     this.onBind(n);
   }
 
@@ -244,17 +251,18 @@ export abstract class Uringlator implements Backend {
   submit(minComplete: number): void {
     this.#live();
     this.#flush();
+    this.#settle();
     if (minComplete === 0) {
       if (this.pending()) this.waitEvents(0);
-      this.#fireTimers();
+      this.#settle();
       return;
     }
     for (;;) {
-      this.#fireTimers();
       if (this.#doneCount >= minComplete) return;
       const deadline = this.nextDeadline();
       if (deadline === Infinity && !this.pending()) return; // nothing could complete
       this.waitEvents(deadline === Infinity ? -1 : Math.max(0, deadline - performance.now()));
+      this.#settle();
     }
   }
 
@@ -262,11 +270,35 @@ export abstract class Uringlator implements Backend {
   submitWithin(timeoutNs: number): void {
     this.#live();
     this.#flush();
-    this.#fireTimers();
+    this.#settle();
     if (this.#doneCount > 0) return;
     const wait = Math.min(timeoutNs / 1e6, Math.max(0, this.nextDeadline() - performance.now()));
     if (wait > 0 || this.pending()) this.waitEvents(wait);
-    this.#fireTimers();
+    this.#settle();
+  }
+
+  // What io_uring does before it returns to the caller: the task work of this submission (the
+  // operations that links unlocked, started only after every head of the submission was
+  // issued) and timers that are due.
+  #settle(): void {
+    for (;;) {
+      while (this.#laterCount > 0) {
+        const slot = this.#later[this.#laterHead];
+        this.#laterHead = this.#laterHead + 1 === this.capacity ? 0 : this.#laterHead + 1;
+        this.#laterCount--;
+        if (this.#state[slot] === LOCKED) this.#start(slot);
+      }
+      this.#fireTimers();
+      if (this.#laterCount === 0) return;
+    }
+  }
+
+  // Unlocked by the operation linked before it: it starts when the current work is done, as
+  // io_uring queues it as task work, not at once.
+  #defer(slot: number): void {
+    let i = this.#laterHead + this.#laterCount++;
+    if (i >= this.capacity) i -= this.capacity;
+    this.#later[i] = slot;
   }
 
   /** Hands finished operations to `sink`, oldest first. */
@@ -318,7 +350,7 @@ export abstract class Uringlator implements Backend {
       if (after < 0) return;
     }
     if (failed && this.#link[slot] === SOFT) this.#cancelChain(after);
-    else this.#start(after);
+    else this.#defer(after);
   }
 
   #failed(slot: number, res: number): boolean {
@@ -428,22 +460,25 @@ export abstract class Uringlator implements Backend {
         this.finish(slot, -ETIME);
         continue;
       }
-      // A link timeout fired first: cancel its operation and the rest of the chain.
+      // A link timeout fired first. As io_uring does, it leaves the chain (its operation now
+      // links straight to what followed it) and cancels its operation, whose own result and
+      // link type then decide the rest: `soft` cancels it, `hard` goes on.
       const target = this.#prev[slot];
       const after = this.#next[slot];
       this.#prev[slot] = -1;
       this.#next[slot] = -1;
-      if (after >= 0) this.#prev[after] = -1;
-      if (target >= 0) {
-        this.#next[target] = -1;
-        const st = this.#state[target];
-        if (st === LOCKED || st === TIMER || (st === RUNNING && this.abort(target))) {
-          this.#heapRemove(target);
-          this.finish(target, -ECANCELED);
-        }
-      }
       this.#deliver(slot, -ETIME);
-      this.#cancelChain(after);
+      if (target < 0) {
+        this.#cancelChain(after);
+        continue;
+      }
+      this.#next[target] = after;
+      if (after >= 0) this.#prev[after] = target;
+      const st = this.#state[target];
+      if (st === TIMER || (st === RUNNING && this.abort(target))) {
+        this.#heapRemove(target);
+        this.finish(target, -ECANCELED);
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 // Soft and hard links, LinkTimeout and Cancel, with zig-aio's own cases (src/aio.zig "LinkTimeout",
 // "Cancel"), scaled from seconds to tens of milliseconds.
-import { aio, assert, closeAll, since, tcpPair } from "./_helpers.ts";
+import { aio, assert, closeAll, enc, since, tcpPair } from "./_helpers.ts";
 
 const SHORT = 30_000_000; // 30 ms
 const LONG = 300_000_000; // 300 ms
@@ -166,4 +166,34 @@ Deno.test("AbortSignal cancels what the call covers", async () => {
   assert.equal(await work.completeAllAsync(), 1);
   assert.equal(recv2.outError?.code, "Canceled");
   closeAll(server, client, listener);
+});
+
+Deno.test("a link timeout that fires leaves the chain: a hard-linked operation's chain goes on", async () => {
+  // From the differential fuzzer (seed 59): io_uring splices the expired link timeout out, and
+  // its canceled operation's own hard link lets the rest run.
+  const ops = [
+    aio.timeout({ ns: 200_000_000, link: "hard" }),
+    aio.linkTimeout({ ns: 10_000_000, link: "hard" }),
+    aio.nop({ link: "soft" }),
+    aio.nop(),
+  ];
+  assert.equal(await aio.complete(ops), 2);
+  assert.deepEqual(ops.map((o) => o.outError?.code ?? null), ["Canceled", "Expired", null, null]);
+});
+
+Deno.test("what a link unlocks starts after the other heads of the submission, as io_uring's task work", () => {
+  // From the differential fuzzer (seed 18): the unlinked read is issued with the chain's head,
+  // before the write that the head's completion unlocks.
+  const [r, w] = aio.posix.pipe();
+  using work = new aio.Dynamic({ capacity: 8 });
+  const order: string[] = [];
+  const h: aio.Handler = { aioComplete: (_id, ud) => order.push(String(ud)) };
+  work.queue([
+    aio.nop({ link: "hard", userdata: "head" }),
+    aio.write({ file: w, buffer: enc.encode("x"), userdata: "linked write" }),
+    aio.nop({ userdata: "other head" }),
+  ]);
+  work.completeAll(h);
+  assert.deepEqual(order, ["head", "other head", "linked write"]);
+  closeAll(r, w);
 });

@@ -1,0 +1,199 @@
+// Differential fuzzing across backends (a first slice of issue #7): seeded, reproducible
+// sequences of batches (links soft and hard, link timeouts, cancels, short reads, failing
+// opens, file writes at offsets), run on every backend available; the outcomes and the bytes
+// must be the same.
+//
+//   deno run -A tests/fuzz/differential.ts [--seed N] [--scenarios N] [--backends io_uring,posix]
+//
+// Timers are spaced at least 15 ms apart so that which one wins is not a race.
+import { aio } from "../../mod.ts";
+
+function args(): { seed: number; scenarios: number; backends: aio.BackendName[] } {
+  let seed = Date.now() % 1_000_000;
+  let scenarios = 40;
+  let backends: aio.BackendName[] = ["io_uring", "posix"];
+  for (const a of Deno.args) {
+    if (a.startsWith("--seed=")) seed = Number(a.slice(7));
+    else if (a.startsWith("--scenarios=")) scenarios = Number(a.slice(12));
+    else if (a.startsWith("--backends=")) backends = a.slice(11).split(",") as aio.BackendName[];
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return { seed, scenarios, backends };
+}
+
+// mulberry32
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Spec =
+  | { k: "nop" }
+  | { k: "timeout"; ms: number }
+  | { k: "linkTimeout"; ms: number }
+  | { k: "read"; len: number; off: number }
+  | { k: "write"; len: number; off: number; byte: number }
+  | { k: "open"; ok: boolean }
+  | { k: "fsync" }
+  | { k: "cancel"; target: number }; // index of an earlier long timeout
+
+interface Batch {
+  ops: Spec[];
+  links: aio.Link[];
+}
+
+function generate(seed: number): Batch[] {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const batches: Batch[] = [];
+  let longTimeouts = 0;
+  const n = 2 + Math.floor(r() * 5);
+  for (let b = 0; b < n; b++) {
+    const ops: Spec[] = [];
+    const links: aio.Link[] = [];
+    const len = 1 + Math.floor(r() * 6);
+    let newLongs = 0;
+    for (let i = 0; i < len; i++) {
+      const prevLinked = i > 0 && links[i - 1] !== "unlinked";
+      const roll = r();
+      let spec: Spec;
+      if (prevLinked && ops[i - 1].k !== "linkTimeout" && roll < 0.2) spec = { k: "linkTimeout", ms: pick([5, 500]) };
+      else if (roll < 0.3) spec = { k: "nop" };
+      else if (roll < 0.45) spec = { k: "timeout", ms: pick([0, 20, 20, 500]) };
+      else if (roll < 0.6) spec = { k: "read", len: pick([4, 16, 64]), off: pick([0, 8, 40, 60]) };
+      else if (roll < 0.75) {
+        spec = { k: "write", len: pick([1, 8, 32]), off: pick([0, 16, 48]), byte: 1 + (b * 7 + i) % 250 };
+      } else if (roll < 0.85) spec = { k: "open", ok: r() < 0.5 };
+      else if (roll < 0.9) spec = { k: "fsync" };
+      else if (longTimeouts > 0) spec = { k: "cancel", target: Math.floor(r() * longTimeouts) };
+      else spec = { k: "nop" };
+      if (spec.k === "timeout" && spec.ms === 500) newLongs++;
+      ops.push(spec);
+      // Unlinked operations of a batch run concurrently on io_uring (a buffered write may go to
+      // its workers while a read completes inline): a batch is one chain, so that which runs
+      // first is decided, and only across batches do operations wait apart.
+      links.push(i === len - 1 ? "unlinked" : pick(["soft", "hard"] as const));
+    }
+    batches.push({ ops, links });
+    longTimeouts += newLongs; // a cancel targets a timeout of an earlier batch, whose id exists
+  }
+  return batches;
+}
+
+interface Outcome {
+  ops: string[];
+  file: string;
+}
+
+function run(backend: aio.BackendName, batches: Batch[], dir: string): Outcome {
+  const path = `${dir}/${backend}.bin`;
+  Deno.writeFileSync(path, new Uint8Array(64).map((_, i) => i));
+  const done = new Set<unknown>();
+  using work = new aio.Dynamic({
+    capacity: 256,
+    backend,
+    debug: false,
+    handler: { aioComplete: (_id, userdata) => done.add(userdata) },
+  });
+  const settled = (op: aio.Operation) => done.has(op.userdata);
+  const open = aio.openAt({ dir: aio.cwd, path, flags: { mode: "read_write" } });
+  open.userdata = -1;
+  work.queue(open);
+  work.completeAll();
+  const fd = open.outFile;
+  const opened: number[] = [];
+  const longs: aio.Operation[] = [];
+  const all: aio.Operation[] = [];
+  for (const batch of batches) {
+    const ops = batch.ops.map((spec, i): aio.Operation => {
+      const link = batch.links[i];
+      switch (spec.k) {
+        case "nop":
+          return aio.nop({ link });
+        case "timeout": {
+          const op = aio.timeout({ ns: spec.ms * 1e6, link });
+          if (spec.ms === 500) longs.push(op);
+          return op;
+        }
+        case "linkTimeout":
+          return aio.linkTimeout({ ns: spec.ms * 1e6, link });
+        case "read":
+          return aio.read({ file: fd, buffer: new Uint8Array(spec.len), offset: spec.off, link });
+        case "write":
+          return aio.write({ file: fd, buffer: new Uint8Array(spec.len).fill(spec.byte), offset: spec.off, link });
+        case "open":
+          return aio.openAt({ dir: aio.cwd, path: spec.ok ? path : `${dir}/missing`, link });
+        case "fsync":
+          return aio.fsync({ file: fd, link });
+        case "cancel":
+          return aio.cancel({ id: longs[spec.target]?.outId ?? 0, link });
+      }
+    });
+    for (const op of ops) op.userdata = all.length + ops.indexOf(op);
+    all.push(...ops);
+    work.queue(ops);
+    // Complete this batch, except timeouts of 500 ms not linked to anything after them (left
+    // pending for a later cancel) and what waits behind them.
+    const t0 = performance.now();
+    while (performance.now() - t0 < 100) {
+      work.completeWithin(5e6);
+      if (ops.every((op, i) => settled(op) || (longs.includes(op) && batch.links[i] === "unlinked"))) break;
+    }
+    for (const op of ops) if (op.kind === "openAt" && settled(op) && op.outError === null) opened.push(op.outFile);
+  }
+  // The rest: cancel what is still in flight (long timeouts), then everything completes.
+  for (const op of all) if (!settled(op)) work.cancel(op.outId);
+  work.completeAll();
+  for (const f of opened) aio.posix.close(f);
+  aio.posix.close(fd);
+  const bytes = Deno.readFileSync(path);
+  return {
+    ops: all.map((op) => {
+      const o = op as { outRead?: number; outWritten?: number; buffer?: Uint8Array };
+      const extra = op.kind === "read"
+        ? `/${o.outRead}:${[...o.buffer!.subarray(0, o.outRead ?? 0)].join(",")}`
+        : op.kind === "write"
+        ? `/${o.outWritten}`
+        : "";
+      return `${op.kind}:${op.outError?.code ?? "ok"}${extra}`;
+    }),
+    file: [...bytes].join(","),
+  };
+}
+
+const { seed, scenarios, backends } = args();
+const dir = Deno.makeTempDirSync({ prefix: "aio_fuzz_" });
+let divergences = 0;
+try {
+  for (let s = 0; s < scenarios; s++) {
+    const scenarioSeed = seed + s;
+    const batches = generate(scenarioSeed);
+    const outcomes: Outcome[] = [];
+    for (const b of backends) outcomes.push(run(b, batches, dir));
+    const ref = JSON.stringify(outcomes[0]);
+    for (let i = 1; i < outcomes.length; i++) {
+      if (JSON.stringify(outcomes[i]) !== ref) {
+        divergences++;
+        console.log(`DIVERGENCE seed ${scenarioSeed}: replay with --seed=${scenarioSeed} --scenarios=1`);
+        console.log(JSON.stringify(batches));
+        for (let j = 0; j < outcomes.length; j++) {
+          console.log(
+            backends[j],
+            JSON.stringify(outcomes[j].ops),
+            outcomes[j].file === outcomes[0].file ? "" : "FILE DIFFERS",
+          );
+        }
+      }
+    }
+  }
+} finally {
+  Deno.removeSync(dir, { recursive: true });
+}
+console.log(`${scenarios} scenarios from seed ${seed} on ${backends.join(", ")}: ${divergences} divergences`);
+Deno.exit(divergences > 0 ? 1 : 0);
