@@ -7,6 +7,7 @@ import type { Backend, BackendName } from "../aio/backend.ts";
 import { BackendError } from "../aio/errors.ts";
 import { IoUringBackend } from "./io_uring.ts";
 import { PosixBackend } from "./posix.ts";
+import { envVar } from "../ffi/loader.ts";
 
 /** What a queue asks of its backend. */
 export interface BackendOptions {
@@ -28,17 +29,9 @@ export interface BackendOptions {
 /** Why `auto` did not get io_uring, when it did not; `undefined` before any choice or when it did. */
 export let fallbackReason: string | undefined;
 
-function envBackend(): string | undefined {
-  try {
-    return Deno.env.get("AIO_BACKEND") || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The backend `auto` resolves to, from `AIO_BACKEND` or the platform. */
 export function requestedBackend(option?: BackendName | "auto"): BackendName | "auto" {
-  const wanted = option ?? envBackend() ?? "auto";
+  const wanted = option ?? envVar("AIO_BACKEND") ?? "auto";
   if (wanted !== "auto" && wanted !== "io_uring" && wanted !== "posix" && wanted !== "iocp") {
     throw new BackendError(
       String(wanted),
@@ -50,21 +43,13 @@ export function requestedBackend(option?: BackendName | "auto"): BackendName | "
   return wanted;
 }
 
-function envDebug(): string | undefined {
-  try {
-    return Deno.env.get("AIO_DEBUG") || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 // Each distinct choice is printed once per isolate, not once per queue.
 const told = new Set<string>();
 
 // A fallback is said by default (a process that expected io_uring should learn why it runs
 // without it); `debug: false` or AIO_DEBUG=0 silences it. Other choices only under debug.
 function tell(debug: boolean | undefined, line: string, fallback = false): void {
-  const env = envDebug();
+  const env = envVar("AIO_DEBUG");
   const on = debug ?? (env === undefined ? fallback : env !== "0");
   if (!on || told.has(line)) return;
   told.add(line);

@@ -24,6 +24,7 @@
  * @module
  */
 import { errno, type Libc, openLibc } from "../ffi/libc.ts";
+import { envVar } from "../ffi/loader.ts";
 import { addressOf, cString } from "../ffi/memory.ts";
 import {
   AT_REMOVEDIR,
@@ -64,7 +65,6 @@ const EOPNOTSUPP = ERRNO.EOPNOTSUPP;
 const ECANCELED = ERRNO.ECANCELED;
 
 const CLOCK_MONOTONIC = 1;
-const POLL_NVAL = 0x20;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_MOD = 3;
 const EPOLLONESHOT = 1 << 30;
@@ -121,14 +121,6 @@ export interface PosixOptions {
   readiness?: "epoll" | "poll";
 }
 
-function envReadiness(): string | undefined {
-  try {
-    return Deno.env.get("AIO_POSIX_READINESS") || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The posix backend.
  *
@@ -153,15 +145,13 @@ export class PosixBackend extends Uringlator implements PoolOwner {
   #pfdsView: DataView<ArrayBuffer> = new DataView(this.#pfds.buffer);
   readonly #wakeFd: number;
   readonly #timerFd: number;
-  readonly #itimer = new BigInt64Array(4);
-  readonly #itimerBytes = new Uint8Array(this.#itimer.buffer);
+  readonly #itimerBytes = new Uint8Array(32); // struct itimerspec: interval 0, then the value
   readonly #events = new Uint8Array(MAX_EVENTS * EV_SIZE);
   readonly #eventsView = new DataView(this.#events.buffer);
   readonly #ctlBuf = new Uint8Array(16);
   readonly #ctlView = new DataView(this.#ctlBuf.buffer);
-  readonly #ts = new BigInt64Array(2);
-  readonly #tsBytes = new Uint8Array(this.#ts.buffer);
-  readonly #tsView = new DataView(this.#ts.buffer);
+  readonly #tsBytes = new Uint8Array(16); // struct timespec
+  readonly #tsView = new DataView(this.#tsBytes.buffer);
   readonly #eight = new Uint8Array(8);
   readonly #one = new Uint8Array(new BigUint64Array([1n]).buffer);
   readonly #optval = new Uint8Array(8);
@@ -195,9 +185,8 @@ export class PosixBackend extends Uringlator implements PoolOwner {
   #snapshot = new Int32Array(0);
   #snapTop = 0;
   #dup1 = new Int32Array(0);
-  /** Bytes moved so far by a transfer that continues (#tryAll), and bytes asked. */
+  /** Bytes moved so far by a transfer that continues (#tryAll). */
   #acc = new Float64Array(0);
-  #want = new Float64Array(0);
   readonly #stat = new Uint8Array(256);
   #dup2 = new Int32Array(0);
 
@@ -223,7 +212,7 @@ export class PosixBackend extends Uringlator implements PoolOwner {
     super();
     const libc = openLibc().symbols;
     this.#libc = libc;
-    const readiness = options.readiness ?? envReadiness() ?? "epoll";
+    const readiness = options.readiness ?? envVar("AIO_POSIX_READINESS") ?? "epoll";
     if (readiness !== "epoll" && readiness !== "poll") {
       throw new BackendError("posix", "InvalidArgument", undefined, "AIO_POSIX_READINESS must be epoll or poll");
     }
@@ -294,7 +283,6 @@ export class PosixBackend extends Uringlator implements PoolOwner {
     this.#snapshot = new Int32Array(2 * n); // a waiter may sit in an outer walk and, re-waiting, in a nested one
     this.#dup1 = new Int32Array(n).fill(-1);
     this.#acc = new Float64Array(n);
-    this.#want = new Float64Array(n);
     this.#dup2 = new Int32Array(n).fill(-1);
   }
 
@@ -345,7 +333,6 @@ export class PosixBackend extends Uringlator implements PoolOwner {
         this.#fd[slot] = op.kind === "readTty" ? op.tty : op.file;
         this.#off[slot] = op.kind === "readTty" || op.offset < 0 ? -1n : BigInt(op.offset);
         this.#iov1(slot, addressOf(op.buffer), op.buffer.byteLength);
-        this.#want[slot] = op.buffer.byteLength;
         return op.buffer;
       }
       case "readv":
@@ -355,7 +342,6 @@ export class PosixBackend extends Uringlator implements PoolOwner {
         this.#off[slot] = op.offset < 0 ? -1n : BigInt(op.offset);
         this.#addr2[slot] = address;
         this.#cnt[slot] = op.iov.length;
-        this.#want[slot] = op.iov.reduce((n, b) => n + b.byteLength, 0);
         this.#buf2[slot] = op.iov.length * 16 <= SLOT_SCRATCH ? this.#view(slot) : keep[keep.length - 1] as Uint8Array;
         return keep;
       }
@@ -393,7 +379,6 @@ export class PosixBackend extends Uringlator implements PoolOwner {
         this.#fd[slot] = op.socket;
         this.#buf[slot] = op.buffer;
         this.#len[slot] = op.buffer.byteLength;
-        this.#want[slot] = op.buffer.byteLength;
         this.#flags[slot] = op.kind === "recv" ? recvFlags(op.flags) : sendFlags(op.flags);
         return op.buffer;
       case "recvMsg":
@@ -603,7 +588,7 @@ export class PosixBackend extends Uringlator implements PoolOwner {
       const acc = this.#acc[slot];
       if (r < 0) return r === -EAGAIN || acc === 0 ? r : acc;
       const total = acc + r;
-      if (r === 0 || total >= this.#want[slot]) return total;
+      if (r === 0 || total >= this.expected(slot)) return total;
       if (waitAll) {
         this.#buf[slot] = this.#buf[slot]!.subarray(r);
         this.#len[slot] -= r;
@@ -892,7 +877,7 @@ export class PosixBackend extends Uringlator implements PoolOwner {
     if (e === undefined) return;
     const start = this.#detach(e);
     const end = this.#snapTop;
-    const broken = (revents & (POLL.ERR | POLL.HUP | POLL_NVAL)) !== 0;
+    const broken = (revents & (POLL.ERR | POLL.HUP | POLL.NVAL)) !== 0;
     let kept = start; // waiters for other events are compacted to [start, kept)
     for (let i = start; i < end; i++) {
       const s = this.#snapshot[i];
@@ -1111,39 +1096,37 @@ export class PosixBackend extends Uringlator implements PoolOwner {
 
   // Writes the pollfd array for the fd table's armed entries, after the wake-up and timer fds;
   // returns how many entries.
-  #fillPollfds(into: Uint8Array<ArrayBuffer>): [Uint8Array<ArrayBuffer>, number] {
-    let need = 2;
-    for (const e of this.#fds.values()) if (e.armed !== 0) need++;
-    let buf = into;
-    if (need * 8 > buf.byteLength) buf = new Uint8Array(Math.max(need * 8, buf.byteLength * 2));
-    const v = new DataView(buf.buffer);
-    let n = 0;
-    const put = (fd: number, events: number) => {
-      v.setInt32(n * 8, fd, true);
-      v.setInt16(n * 8 + 4, events, true);
-      v.setInt16(n * 8 + 6, 0, true);
+  // Writes the pollfd array into `v` (which the caller made large enough: 2 + #fds.size).
+  #fillPollfds(v: DataView): number {
+    v.setInt32(0, this.#wakeFd, true);
+    v.setInt32(4, POLL.IN, true); // events, and revents cleared
+    v.setInt32(8, this.#timerFd, true);
+    v.setInt32(12, POLL.IN, true);
+    let n = 2;
+    for (const e of this.#fds.values()) {
+      if (e.armed === 0) continue;
+      v.setInt32(n * 8, e.fd, true);
+      v.setInt32(n * 8 + 4, e.armed, true);
       n++;
-    };
-    put(this.#wakeFd, POLL.IN);
-    put(this.#timerFd, POLL.IN);
-    for (const e of this.#fds.values()) if (e.armed !== 0) put(e.fd, e.armed);
-    return [buf, n];
+    }
+    return n;
   }
 
   #waitPoll(timeoutMs: number): void {
     const libc = this.#libc;
-    const [buf, count] = this.#fillPollfds(this.#pfds);
-    if (buf !== this.#pfds) {
-      this.#pfds = buf;
-      this.#pfdsView = new DataView(buf.buffer);
+    if ((2 + this.#fds.size) * 8 > this.#pfds.byteLength) {
+      this.#pfds = new Uint8Array((2 + this.#fds.size) * 16);
+      this.#pfdsView = new DataView(this.#pfds.buffer);
     }
+    const buf = this.#pfds;
+    const count = this.#fillPollfds(this.#pfdsView);
     let ts: Uint8Array | null = null;
     if (timeoutMs >= 0) {
       const ns = Math.ceil(timeoutMs * 1e6);
       this.#setTimespec(this.#tsView, 0, ns);
       ts = this.#tsBytes;
     }
-    const n = libc.ppoll!(buf, BigInt(count), ts, null);
+    const n = libc.ppoll!(buf, count, ts, null);
     if (n < 0) {
       const e = errno();
       if (e === EINTR) return;
@@ -1161,7 +1144,7 @@ export class PosixBackend extends Uringlator implements PoolOwner {
         libc.read(fd, this.#eight, 8);
         this.#kicked = false;
         this.#harvest();
-      } else if (revents & POLL_NVAL) {
+      } else if (revents & POLL.NVAL) {
         // Closed by other means: as with epoll, whose registration goes with the fd, its waiters
         // wait for a cancel (the README's table), and the number may come back as a new file.
         this.#forget(fd);
@@ -1269,7 +1252,8 @@ export class PosixBackend extends Uringlator implements PoolOwner {
     let count = 1;
     if (this.#poll) {
       // Its own array: the pool thread reads it while this thread may run blocking waits.
-      [fds, count] = this.#fillPollfds(new Uint8Array(8 * (2 + this.#fds.size)));
+      fds = new Uint8Array(8 * (2 + this.#fds.size));
+      count = this.#fillPollfds(new DataView(fds.buffer));
     }
     this.#parkFds = fds;
     new DataView(fds.buffer).setInt16(6, 0, true);

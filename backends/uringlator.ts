@@ -23,7 +23,6 @@
  * @module
  */
 import type { Backend, BackendName, CompletionSink, SlotTable } from "../aio/backend.ts";
-import { SLOT_SCRATCH } from "../aio/backend.ts";
 import { CODE as C, type Operation, type OperationKind } from "../aio/ops.ts";
 import { ERRNO } from "../ffi/linux.ts";
 import { BackendError } from "../aio/errors.ts";
@@ -72,7 +71,7 @@ export abstract class Uringlator implements Backend {
 
   /** Slots (the queue's capacity). */
   protected capacity = 0;
-  /** The queue's per-slot scratch memory, at `scratchAddress + slot * SLOT_SCRATCH`. */
+  /** The queue's per-slot scratch memory, at `scratchAddress + slot * SLOT_SCRATCH` (aio/backend.ts). */
   protected scratch: Uint8Array = new Uint8Array(0);
   /** A view over {@linkcode Uringlator.scratch}. */
   protected scratchView: DataView = new DataView(new ArrayBuffer(0));
@@ -170,6 +169,11 @@ export abstract class Uringlator implements Backend {
 
   /** Releases the backend. */
   abstract close(): void;
+
+  /** Bytes the operation in `slot` asked to move, where the short-transfer rule applies; else -1. */
+  protected expected(slot: number): number {
+    return this.#expect[slot];
+  }
 
   /** The deadline of the earliest timer, in ms on the performance clock; Infinity if none. */
   protected nextDeadline(): number {
@@ -532,10 +536,5 @@ export abstract class Uringlator implements Backend {
 
   #live(): void {
     if (this.closed) throw new BackendError(this.name, "Closed", undefined, "the backend is closed");
-  }
-
-  /** The scratch byte offset of slot `slot`. */
-  protected static base(slot: number): number {
-    return slot * SLOT_SCRATCH;
   }
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { AF, ERRNO, MSG, O, oDirectory, POLL, SO, SOCK, SOL } from "./linux.ts";
 
 /** Where a struct's fields are, in bytes, and its size. */
 export interface Layout {
@@ -57,67 +58,41 @@ const POLL_COMMON = { IN: 0x1, PRI: 0x2, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x
 const IOVEC: Layout = { size: 16, base: 0, len: 8 };
 const POLLFD: Layout = { size: 8, fd: 0, events: 4, revents: 6 };
 
-// Linux: <asm-generic/errno-base.h>, <asm-generic/errno.h>.
-const LINUX_ERRNO = {
-  EPERM: 1,
-  ENOENT: 2,
-  EINTR: 4,
-  EBADF: 9,
-  ECHILD: 10,
-  EAGAIN: 11,
-  EEXIST: 17,
-  EINVAL: 22,
-  EPIPE: 32,
-  ENOSYS: 38,
-  ETIME: 62,
-  EOPNOTSUPP: 95,
-  ECONNRESET: 104,
-  ETIMEDOUT: 110,
-  EALREADY: 114,
-  EINPROGRESS: 115,
-  ECANCELED: 125,
-} as const;
+const ERRNO_NAMES = [
+  "EPERM",
+  "ENOENT",
+  "EINTR",
+  "EBADF",
+  "ECHILD",
+  "EAGAIN",
+  "EEXIST",
+  "EINVAL",
+  "EPIPE",
+  "ENOSYS",
+  "ETIME",
+  "EOPNOTSUPP",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EALREADY",
+  "EINPROGRESS",
+  "ECANCELED",
+] as const;
 
-// Linux: <asm-generic/fcntl.h> (x86_64), <asm/fcntl.h> on aarch64 moves O_DIRECTORY.
-function linuxO(arch: string): Record<string, number> {
-  return {
-    RDONLY: 0,
-    WRONLY: 1,
-    RDWR: 2,
-    CREAT: 0o100,
-    EXCL: 0o200,
-    NOCTTY: 0o400,
-    TRUNC: 0o1000,
-    APPEND: 0o2000,
-    NONBLOCK: 0o4000,
-    DIRECTORY: arch === "aarch64" ? 0o40000 : 0o200000,
-    CLOEXEC: 0o2000000,
-  };
-}
-
-/** Linux, glibc, for `arch` (`x86_64` or `aarch64`). */
+/**
+ * Linux, glibc, for `arch` (`x86_64` or `aarch64`): the constants the backends use
+ * (`ffi/linux.ts`), gathered, so that checking this table checks them.
+ */
 export function linuxAbi(arch: string): Abi {
   return {
     errnoSymbol: "__errno_location",
-    errno: LINUX_ERRNO,
-    O: linuxO(arch),
-    // <bits/socket.h>
-    MSG: {
-      OOB: 0x1,
-      PEEK: 0x2,
-      DONTROUTE: 0x4,
-      TRUNC: 0x20,
-      DONTWAIT: 0x40,
-      EOR: 0x80,
-      WAITALL: 0x100,
-      NOSIGNAL: 0x4000,
-      CMSG_CLOEXEC: 0x40000000,
-    },
-    AF: { UNIX: 1, INET: 2, INET6: 10 },
-    SOCK: { STREAM: 1, DGRAM: 2, NONBLOCK: 0o4000, CLOEXEC: 0o2000000 },
-    SOL_SOCKET: 1,
-    SO: { REUSEADDR: 2, ERROR: 4, NOSIGPIPE: null },
-    POLL: POLL_COMMON,
+    errno: Object.fromEntries(ERRNO_NAMES.map((n) => [n, ERRNO[n]])),
+    O: { ...O, DIRECTORY: oDirectory(arch) },
+    MSG,
+    AF,
+    SOCK,
+    SOL_SOCKET: SOL.SOCKET,
+    SO: { ...SO, NOSIGPIPE: null },
+    POLL,
     F: { GETFL: 3, SETFL: 4 },
     sockaddrIn: { size: 16, hasLen: 0, familySize: 2, family: 0, port: 2, addr: 4 },
     // size_t msg_iovlen and msg_controllen.
@@ -129,6 +104,19 @@ export function linuxAbi(arch: string): Abi {
   };
 }
 
+// What 4.4BSD left to both: sockaddr_in with sin_len, an int msg_iovlen, SOL_SOCKET 0xffff.
+const BSD_COMMON = {
+  errnoSymbol: "__error",
+  SOL_SOCKET: 0xffff,
+  POLL: POLL_COMMON,
+  F: { GETFL: 3, SETFL: 4 },
+  sockaddrIn: { size: 16, hasLen: 1, familySize: 1, family: 1, port: 2, addr: 4 },
+  // int msg_iovlen, socklen_t msg_controllen.
+  msghdr: { size: 48, name: 0, namelen: 8, iov: 16, iovlen: 24, control: 32, controllen: 40, flags: 44 },
+  iovec: IOVEC,
+  pollfd: POLLFD,
+} as const;
+
 /**
  * macOS (xnu), 64-bit. Values read from xnu (tag xnu-11417.101.15): `bsd/sys/errno.h`
  * (EOPNOTSUPP is 102 in UNIX03 builds, the default), `bsd/sys/fcntl.h`, `bsd/sys/socket.h`
@@ -136,7 +124,7 @@ export function linuxAbi(arch: string): Abi {
  * `bsd/sys/event.h` (struct kevent under `#pragma pack(4)`: 32 bytes) and `bsd/sys/poll.h`.
  */
 export const DARWIN: Abi = {
-  errnoSymbol: "__error",
+  ...BSD_COMMON,
   errno: {
     EPERM: 1,
     ENOENT: 2,
@@ -182,15 +170,7 @@ export const DARWIN: Abi = {
   },
   AF: { UNIX: 1, INET: 2, INET6: 30 },
   SOCK: { STREAM: 1, DGRAM: 2, NONBLOCK: null, CLOEXEC: null },
-  SOL_SOCKET: 0xffff,
   SO: { REUSEADDR: 0x4, ERROR: 0x1007, NOSIGPIPE: 0x1022 },
-  POLL: POLL_COMMON,
-  F: { GETFL: 3, SETFL: 4 },
-  sockaddrIn: { size: 16, hasLen: 1, familySize: 1, family: 1, port: 2, addr: 4 },
-  // int msg_iovlen, socklen_t msg_controllen.
-  msghdr: { size: 48, name: 0, namelen: 8, iov: 16, iovlen: 24, control: 32, controllen: 40, flags: 44 },
-  iovec: IOVEC,
-  pollfd: POLLFD,
   // struct kevent { uintptr_t ident; int16_t filter; uint16_t flags; uint32_t fflags; intptr_t data; void *udata; }
   readinessEvent: { size: 32, ident: 0, filter: 8, flags: 10, fflags: 12, data: 16, udata: 24 },
 };
@@ -202,7 +182,7 @@ export const DARWIN: Abi = {
  * two freebsd-src trees for errno, poll and events).
  */
 export const FREEBSD: Abi = {
-  errnoSymbol: "__error",
+  ...BSD_COMMON,
   errno: {
     EPERM: 1,
     ENOENT: 2,
@@ -248,14 +228,7 @@ export const FREEBSD: Abi = {
   },
   AF: { UNIX: 1, INET: 2, INET6: 28 },
   SOCK: { STREAM: 1, DGRAM: 2, NONBLOCK: 0x20000000, CLOEXEC: 0x10000000 },
-  SOL_SOCKET: 0xffff,
   SO: { REUSEADDR: 0x4, ERROR: 0x1007, NOSIGPIPE: 0x800 },
-  POLL: POLL_COMMON,
-  F: { GETFL: 3, SETFL: 4 },
-  sockaddrIn: { size: 16, hasLen: 1, familySize: 1, family: 1, port: 2, addr: 4 },
-  msghdr: { size: 48, name: 0, namelen: 8, iov: 16, iovlen: 24, control: 32, controllen: 40, flags: 44 },
-  iovec: IOVEC,
-  pollfd: POLLFD,
   // struct kevent { uintptr_t ident; short filter; u_short flags; u_int fflags; int64_t data;
   //                 void *udata; uint64_t ext[4]; }
   readinessEvent: { size: 64, ident: 0, filter: 8, flags: 10, fflags: 12, data: 16, udata: 24, ext: 32 },

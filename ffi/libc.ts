@@ -109,7 +109,8 @@ export const libcSymbols = {
   //                  const struct timespec *timeout, const sigset_t *sigmask);  (Linux 5.11, glibc 2.35)
   epoll_pwait2: { parameters: ["i32", "buffer", "i32", "buffer", "pointer"], result: "i32", optional: true },
   // int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t *sigmask);
-  ppoll: { parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32", optional: true },
+  // (nfds declared u32, zero-extended, like the lengths above: a number for u64 is the slow path)
+  ppoll: { parameters: ["buffer", "u32", "buffer", "pointer"], result: "i32", optional: true },
   // The same on Deno's blocking pool: the posix backend parks on it without blocking the event loop.
   ppoll_async: { name: "ppoll", parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32", nonblocking: true },
   // int *__errno_location(void);

@@ -25,7 +25,7 @@ export const liburingSymbols = {
   io_uring_register_probe: { parameters: ["buffer", "buffer", "u32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-import { loadLibrary } from "./loader.ts";
+import { envVar, loadLibrary } from "./loader.ts";
 
 /** The loaded library. */
 export type Liburing = Deno.DynamicLibrary<typeof liburingSymbols>;
@@ -40,12 +40,7 @@ export const LIBURING_HINT =
 /** The candidate paths for liburing: `AIO_LIBURING_PATH`, then the sonames. */
 export function liburingCandidates(): string[] {
   const candidates: string[] = [];
-  let override: string | undefined;
-  try {
-    override = Deno.env.get("AIO_LIBURING_PATH");
-  } catch {
-    // No --allow-env: the override cannot be read, the sonames still can.
-  }
+  const override = envVar("AIO_LIBURING_PATH");
   if (override) candidates.push(override);
   candidates.push("liburing.so.2", "liburing.so");
   return candidates;

@@ -85,8 +85,27 @@ export const AT_REMOVEDIR = 0x200;
 /** `RENAME_NOREPLACE` for renameat2. */
 export const RENAME_NOREPLACE = 1;
 
-/** open(2) flags (asm-generic, used by x86_64 and aarch64). */
-export const O = {
+/** O_DIRECTORY for `arch`: aarch64's <asm/fcntl.h> moves it (and O_LARGEFILE, below). */
+export function oDirectory(arch: string): number {
+  return arch === "aarch64" ? 0o40000 : 0o200000;
+}
+/** open(2) flags (tests/abi_test.ts checks them against this machine's headers). */
+export const O: Readonly<
+  Record<
+    | "RDONLY"
+    | "WRONLY"
+    | "RDWR"
+    | "CREAT"
+    | "EXCL"
+    | "NOCTTY"
+    | "TRUNC"
+    | "APPEND"
+    | "NONBLOCK"
+    | "DIRECTORY"
+    | "CLOEXEC",
+    number
+  >
+> = {
   RDONLY: 0,
   WRONLY: 1,
   RDWR: 2,
@@ -96,10 +115,9 @@ export const O = {
   TRUNC: 0o1000,
   APPEND: 0o2000,
   NONBLOCK: 0o4000,
-  // aarch64's <asm/fcntl.h> moves O_DIRECTORY (and O_LARGEFILE, below); tests/abi_test.ts checks.
-  DIRECTORY: Deno.build.arch === "aarch64" ? 0o40000 : 0o200000,
+  DIRECTORY: oDirectory(Deno.build.arch),
   CLOEXEC: 0o2000000,
-} as const;
+};
 /** O_LARGEFILE differs between x86_64 and aarch64. */
 export const O_LARGEFILE: number = Deno.build.arch === "aarch64" ? 0o400000 : 0o100000;
 
@@ -149,7 +167,7 @@ export const MSG = {
 /** shutdown(2) `how`. */
 export const SHUT = { RD: 0, WR: 1, RDWR: 2 } as const;
 /** poll(2) events. */
-export const POLL = { IN: 0x1, PRI: 0x2, OUT: 0x4, ERR: 0x8, HUP: 0x10 } as const;
+export const POLL = { IN: 0x1, PRI: 0x2, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x20 } as const;
 /** splice(2) flags. */
 export const SPLICE_F = { MOVE: 1, NONBLOCK: 2, MORE: 4 } as const;
 /** eventfd(2) flags. */

@@ -5,6 +5,24 @@
  * @module
  */
 
+/**
+ * An environment variable's value, `undefined` when unset, empty, or unreadable (no
+ * `--allow-env`): settings read this way fall back to their defaults.
+ *
+ * @example
+ * ```ts
+ * import { envVar } from "./loader.ts";
+ * console.log(envVar("AIO_BACKEND") ?? "auto");
+ * ```
+ */
+export function envVar(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Thrown when a native library cannot be loaded; `tried` lists every path, in order. */
 export class LibraryNotFoundError extends Error {
   /** The paths tried, in order. */
