@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AF } from "../ffi/linux.ts";
+import { AF } from "./constants.ts";
 import { AioError } from "./errors.ts";
 
 /**

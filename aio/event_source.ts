@@ -14,6 +14,9 @@ import { EFD, ERRNO, errnoName, RWF_NOWAIT } from "../ffi/linux.ts";
 import { errno, openLibc } from "../ffi/libc.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 import { AioError } from "./errors.ts";
+import { eventClose, eventNotify, eventSocket, eventTry, eventWait } from "./posix_windows.ts";
+
+const WINDOWS = Deno.build.os === "windows";
 
 /**
  * A semaphore that operations (`notifyEventSource`, `waitEventSource`) and threads can share.
@@ -35,7 +38,7 @@ export class EventSource implements Disposable {
   readonly #iov = new BigUint64Array(new ArrayBuffer(16));
 
   /**
-   * Creates an eventfd-backed semaphore with a count of 0.
+   * Creates a semaphore with a count of 0: an eventfd on Linux, a self-connected loopback UDP socket on Windows.
    *
    * @example
    * ```ts
@@ -49,6 +52,9 @@ export class EventSource implements Disposable {
     if (options.fd !== undefined) {
       this.#fd = options.fd;
       this.#owned = false;
+    } else if (WINDOWS) {
+      this.#fd = eventSocket();
+      this.#owned = true;
     } else {
       const fd = openLibc().symbols.eventfd(0, EFD.CLOEXEC | EFD.SEMAPHORE);
       if (fd < 0) {
@@ -86,7 +92,7 @@ export class EventSource implements Disposable {
     return new EventSource({ fd });
   }
 
-  /** The eventfd; -1 once closed. */
+  /** The eventfd (on Windows, the SOCKET); -1 once closed. */
   get fd(): number {
     return this.#fd;
   }
@@ -102,6 +108,7 @@ export class EventSource implements Disposable {
    * ```
    */
   notify(): void {
+    if (WINDOWS) return eventNotify(this.#checked());
     const r = openLibc().symbols.write(this.#checked(), this.#one, 8);
     if (r !== 8) throw new AioError(`EventSource.notify failed: ${errnoName(errno())}`, "Unexpected");
   }
@@ -119,6 +126,7 @@ export class EventSource implements Disposable {
    * ```
    */
   wait(): void {
+    if (WINDOWS) return eventWait(this.#checked());
     for (;;) {
       const r = openLibc().symbols.read(this.#checked(), this.#sink, 8);
       if (r === 8) return;
@@ -139,6 +147,7 @@ export class EventSource implements Disposable {
    * ```
    */
   waitNonBlocking(): boolean {
+    if (WINDOWS) return eventTry(this.#checked());
     for (;;) {
       const r = openLibc().symbols.preadv2(this.#checked(), this.#iov, 1, -1n, RWF_NOWAIT);
       if (r === 8) return true;
@@ -159,7 +168,10 @@ export class EventSource implements Disposable {
    */
   close(): void {
     if (this.#fd < 0) return;
-    if (this.#owned) openLibc().symbols.close(this.#fd);
+    if (this.#owned) {
+      if (WINDOWS) eventClose(this.#fd);
+      else openLibc().symbols.close(this.#fd);
+    }
     this.#fd = -1;
   }
 

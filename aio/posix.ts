@@ -6,9 +6,13 @@
  */
 import { errno, openLibc } from "../ffi/libc.ts";
 import { addressOf, cString, stableBytes } from "../ffi/memory.ts";
-import { AF, errnoName, O, SOCK } from "../ffi/linux.ts";
+import { AF, errnoName, O } from "../ffi/linux.ts";
+import { SOCK } from "./constants.ts";
 import { AioError } from "./errors.ts";
 import type { Fd } from "./ops.ts";
+import * as win from "./posix_windows.ts";
+
+const WINDOWS = Deno.build.os === "windows";
 
 function fail(call: string): never {
   const e = errnoName(errno());
@@ -26,6 +30,7 @@ function fail(call: string): never {
  * ```
  */
 export function close(fd: Fd): void {
+  if (WINDOWS) return win.close(fd);
   if (openLibc().symbols.close(fd) < 0) fail("close");
 }
 
@@ -40,6 +45,7 @@ export function close(fd: Fd): void {
  * ```
  */
 export function pipe(options: { nonblocking?: boolean } = {}): [Fd, Fd] {
+  if (WINDOWS) return win.pipe();
   const fds = new Int32Array(2);
   if (openLibc().symbols.pipe2(fds, O.CLOEXEC | (options.nonblocking ? O.NONBLOCK : 0)) < 0) fail("pipe2");
   return [fds[0], fds[1]];
@@ -56,6 +62,7 @@ export function pipe(options: { nonblocking?: boolean } = {}): [Fd, Fd] {
  * ```
  */
 export function socketpair(type: number = SOCK.STREAM): [Fd, Fd] {
+  if (WINDOWS) return win.socketpair(type);
   const fds = new Int32Array(2);
   if (openLibc().symbols.socketpair(AF.UNIX, type | SOCK.CLOEXEC, 0, fds) < 0) fail("socketpair");
   return [fds[0], fds[1]];
@@ -74,6 +81,7 @@ export function socketpair(type: number = SOCK.STREAM): [Fd, Fd] {
  * ```
  */
 export function setsockopt(fd: Fd, level: number, name: number, value: number): void {
+  if (WINDOWS) return win.setsockopt(fd, level, name, value);
   const v = new Int32Array([value]);
   if (openLibc().symbols.setsockopt(fd, level, name, v, 4) < 0) fail("setsockopt");
 }
@@ -91,6 +99,7 @@ export function setsockopt(fd: Fd, level: number, name: number, value: number): 
  * ```
  */
 export function getsockopt(fd: Fd, level: number, name: number): number {
+  if (WINDOWS) return win.getsockopt(fd, level, name);
   const v = new Int32Array(1);
   const len = new Uint32Array([4]);
   if (openLibc().symbols.getsockopt(fd, level, name, v, len) < 0) fail("getsockopt");
@@ -111,6 +120,7 @@ export function getsockopt(fd: Fd, level: number, name: number): number {
  * ```
  */
 export function bind(fd: Fd, addr: Uint8Array): void {
+  if (WINDOWS) return win.bind(fd, addr);
   if (openLibc().symbols.bind(fd, addr, addr.byteLength) < 0) fail("bind");
 }
 
@@ -129,6 +139,7 @@ export function bind(fd: Fd, addr: Uint8Array): void {
  * ```
  */
 export function listen(fd: Fd, backlog = 128): void {
+  if (WINDOWS) return win.listen(fd, backlog);
   if (openLibc().symbols.listen(fd, backlog) < 0) fail("listen");
 }
 
@@ -147,6 +158,7 @@ export function listen(fd: Fd, backlog = 128): void {
  * ```
  */
 export function getsockname(fd: Fd): Uint8Array {
+  if (WINDOWS) return win.getsockname(fd);
   const addr = new Uint8Array(128);
   const len = new Uint32Array([128]);
   if (openLibc().symbols.getsockname(fd, addr, len) < 0) fail("getsockname");
@@ -168,6 +180,7 @@ export function getsockname(fd: Fd): Uint8Array {
  */
 export function spawn(argv: readonly string[]): number {
   if (argv.length === 0) throw new AioError("spawn needs a program", "InvalidArgument");
+  if (WINDOWS) return win.spawn(argv);
   const keep: Uint8Array[] = [];
   const pointers = (strings: readonly string[]): BigUint64Array => {
     const table = new BigUint64Array(new ArrayBuffer((strings.length + 1) * 8));

@@ -1,5 +1,5 @@
 /**
- * Backend selection: `AIO_BACKEND=auto|io_uring|posix`, or the `backend` option in code.
+ * Backend selection: `AIO_BACKEND=auto|io_uring|posix|iocp`, or the `backend` option in code.
  *
  * @module
  */
@@ -7,6 +7,7 @@ import type { Backend, BackendName } from "../aio/backend.ts";
 import { BackendError } from "../aio/errors.ts";
 import { IoUringBackend } from "./io_uring.ts";
 import { PosixBackend } from "./posix.ts";
+import { IocpBackend } from "./iocp.ts";
 import { envVar } from "../ffi/loader.ts";
 
 /** What a queue asks of its backend. */
@@ -95,6 +96,11 @@ export function createBackend(options: BackendOptions): Backend {
         );
       }
     }
+  }
+  if (wanted === "iocp" || (wanted === "auto" && Deno.build.os === "windows")) {
+    const iocp = new IocpBackend(options);
+    tell(options.debug, `backend iocp${wanted === "auto" ? " (auto)" : ""}`);
+    return iocp;
   }
   if (wanted === "posix" || (wanted === "auto" && Deno.build.os !== "windows")) {
     const posix = new PosixBackend(options);

@@ -52,7 +52,7 @@ import { BackendError } from "../aio/errors.ts";
 import { CODE as C, type Operation, type OperationKind } from "../aio/ops.ts";
 import { openFlags, recvFlags, sendFlags, setU64, spliceSide, writeIovecs, writeMsghdr } from "./common.ts";
 import { DONE, JOB, type PoolOwner, type PosixPool, posixPool, SIGNALLED } from "./posix_pool.ts";
-import { Uringlator } from "./uringlator.ts";
+import { ABORT_DONE, ABORT_FAILED, Uringlator } from "./uringlator.ts";
 
 const EAGAIN = ERRNO.EAGAIN;
 const EINTR = ERRNO.EINTR;
@@ -1046,27 +1046,27 @@ export class PosixBackend extends Uringlator implements PoolOwner {
     if (!this.closed && !this.#kicked) this.#kick(); // our next wait finishes it
   }
 
-  protected abort(slot: number): boolean {
+  protected abort(slot: number): number {
     switch (this.#mode[slot]) {
       case WAITING:
         this.#unwait(slot);
-        return true;
+        return ABORT_DONE;
       case POOLED: {
         const job = this.#job[slot];
-        if (!this.#pool.cancel(job)) return false;
+        if (!this.#pool.cancel(job)) return ABORT_FAILED;
         this.#pool.retire(job);
         const i = this.#pooled.indexOf(slot);
         this.#pooled[i] = this.#pooled[this.#pooled.length - 1];
         this.#pooled.pop();
         this.#mode[slot] = IDLE;
-        return true;
+        return ABORT_DONE;
       }
       case BACKLOG:
         this.#backlog.splice(this.#backlog.indexOf(slot), 1);
         this.#mode[slot] = IDLE;
-        return true;
+        return ABORT_DONE;
       default:
-        return false;
+        return ABORT_FAILED;
     }
   }
 

@@ -47,6 +47,13 @@ const TIMER = 5;
 /** Finished, its completion not yet reaped. */
 const DONE = 6;
 
+/** {@linkcode Uringlator.abort}: the operation cannot be stopped. */
+export const ABORT_FAILED = 0;
+/** {@linkcode Uringlator.abort}: the operation was stopped; complete it `Canceled`. */
+export const ABORT_DONE = 1;
+/** {@linkcode Uringlator.abort}: cancellation was asked; the operation completes later by itself. */
+export const ABORT_ASKED = 2;
+
 const UNLINKED = 0;
 const SOFT = 1;
 
@@ -146,8 +153,14 @@ export abstract class Uringlator implements Backend {
   /** Starts the I/O of slot `slot` (any kind but nop, timeout, linkTimeout and cancel). */
   protected abstract start(slot: number): void;
 
-  /** Stops a started operation if it can be (not yet running in the kernel); true if it did. */
-  protected abstract abort(slot: number): boolean;
+  /**
+   * Stops a started operation if it can be. Returns {@linkcode ABORT_FAILED} when it cannot (it
+   * is running where it cannot be stopped), {@linkcode ABORT_DONE} when it stopped (the
+   * uringlator completes it `Canceled`), or {@linkcode ABORT_ASKED} when the kernel was asked to
+   * stop it and will complete it itself, canceled or not (iocp's CancelIoEx: the buffers stay the
+   * kernel's until then).
+   */
+  protected abstract abort(slot: number): number;
 
   /** Whether any started operation waits on an event source (fds, a thread pool). */
   protected abstract pending(): boolean;
@@ -436,10 +449,12 @@ export abstract class Uringlator implements Backend {
         this.#heapRemove(slot);
         this.finish(slot, -ECANCELED);
         return 0;
-      case RUNNING:
-        if (!this.abort(slot)) return -EALREADY;
-        this.finish(slot, -ECANCELED);
+      case RUNNING: {
+        const r = this.abort(slot);
+        if (r === ABORT_FAILED) return -EALREADY;
+        if (r === ABORT_DONE) this.finish(slot, -ECANCELED);
         return 0;
+      }
       default:
         return -ENOENT;
     }
@@ -479,7 +494,7 @@ export abstract class Uringlator implements Backend {
       this.#next[target] = after;
       if (after >= 0) this.#prev[after] = target;
       const st = this.#state[target];
-      if (st === TIMER || (st === RUNNING && this.abort(target))) {
+      if (st === TIMER || (st === RUNNING && this.abort(target) === ABORT_DONE)) {
         this.#heapRemove(target);
         this.finish(target, -ECANCELED);
       }

@@ -64,10 +64,45 @@ export function since(t0: number): number {
   return performance.now() - t0;
 }
 
-/** How many fds below 4096 are open, asked of the kernel with fcntl(F_GETFD). */
+/** Whether the tests run on Windows (the iocp backend). */
+export const WINDOWS = Deno.build.os === "windows";
+
+/** Whether this Windows is Wine (ntdll exports wine_get_version): a few Windows calls are stubs there. */
+export const WINE: boolean = WINDOWS && (() => {
+  try {
+    Deno.dlopen("ntdll.dll", { wine_get_version: { parameters: [], result: "pointer" } }).close();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * How many fds below 4096 are open, asked of the kernel with fcntl(F_GETFD); on Windows, the
+ * process's handle count (GetProcessHandleCount).
+ */
 export function openFds(): number {
+  if (WINDOWS) {
+    const k = Deno.dlopen("kernel32.dll", {
+      GetCurrentProcess: { parameters: [], result: "usize" },
+      GetProcessHandleCount: { parameters: ["usize", "buffer"], result: "i32" },
+    });
+    const n = new Uint32Array(1);
+    k.symbols.GetProcessHandleCount(k.symbols.GetCurrentProcess(), new Uint8Array(n.buffer));
+    k.close();
+    return n[0];
+  }
   const fcntl = openLibc().symbols.fcntl;
   let n = 0;
   for (let fd = 0; fd < 4096; fd++) if (fcntl(fd, 1, /* F_GETFD */ 0) >= 0) n++;
   return n;
+}
+
+/** Whether `command` starts and succeeds (false when it is missing: Windows throws at once). */
+export async function runs(command: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()).success;
+  } catch {
+    return false;
+  }
 }

@@ -1,11 +1,12 @@
 // The per-OS ABI tables (ffi/abi.ts): Linux's checked against this machine's headers by the C
 // compiler; macOS's and FreeBSD's against the header values they cite, and for consistency.
 import { assert, dec } from "./_helpers.ts";
+import { runs } from "./_helpers.ts";
 import { type Abi, abiFor, DARWIN, FREEBSD, linuxAbi } from "../ffi/abi.ts";
 import { ERRNO, MSG, O, O_LARGEFILE, POLL, SOCK } from "../ffi/linux.ts";
 
 const source = new URL("./c/abi_linux.c", import.meta.url).pathname;
-const haveCc = await new Deno.Command("cc", { args: ["--version"] }).output().then((o) => o.success, () => false);
+const haveCc = await runs("cc", ["--version"]);
 
 function flatten(abi: Abi): Map<string, number | null> {
   const out = new Map<string, number | null>();

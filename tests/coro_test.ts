@@ -342,9 +342,13 @@ Deno.test("ThreadPool: a module function on a Worker and a direct function, whil
 });
 
 Deno.test("ThreadPool: a blocking FFI call (nonblocking symbol) while other tasks do I/O", async () => {
-  const libc = Deno.dlopen("libc.so.6", {
-    usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
-  });
+  // A call that blocks its thread for 50 ms: usleep, or kernel32's Sleep on Windows.
+  const libc = Deno.build.os === "windows"
+    ? (() => {
+      const k = Deno.dlopen("kernel32.dll", { Sleep: { parameters: ["u32"], result: "void", nonblocking: true } });
+      return { symbols: { usleep: (us: number) => k.symbols.Sleep(us / 1000).then(() => 0) }, close: () => k.close() };
+    })()
+    : Deno.dlopen("libc.so.6", { usleep: { parameters: ["u32"], result: "i32", nonblocking: true } });
   try {
     await using scheduler = new coro.Scheduler();
     const pool = new coro.ThreadPool({ maxThreads: 1 });

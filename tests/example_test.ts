@@ -1,8 +1,9 @@
 // examples/coro.ts prints the seed's exchange in the seed's order, with at most zig-aio's
 // published count of io_uring_enter calls (6).
 import { aio, assert, dec } from "./_helpers.ts";
+import { runs } from "./_helpers.ts";
 
-const example = new URL("../examples/coro.ts", import.meta.url).pathname;
+const example = new URL("../examples/coro.ts", import.meta.url).href;
 const SEED = [
   /^warning\(coro_aio\): got reply from server: hey /,
   /how cool is that\? $/,
@@ -22,7 +23,7 @@ Deno.test("examples/coro.ts prints the seed's exchange in order", async () => {
   assert.match(lines.at(-1)!, SEED[3]);
 });
 
-const strace = await new Deno.Command("strace", { args: ["-V"] }).output().then((o) => o.success, () => false);
+const strace = await runs("strace", ["-V"]);
 
 Deno.test({
   name: "examples/coro.ts makes at most 6 io_uring_enter calls (zig-aio's count)",
@@ -41,7 +42,7 @@ Deno.test({
 });
 
 Deno.test("examples/coro_wttr.ts: HTTP over raw sockets through coro, against its own local server", async () => {
-  const wttr = new URL("../examples/coro_wttr.ts", import.meta.url).pathname;
+  const wttr = new URL("../examples/coro_wttr.ts", import.meta.url).href;
   const out = await new Deno.Command(Deno.execPath(), { args: ["run", "--allow-ffi", "--allow-net", wttr] }).output();
   const text = dec.decode(out.stdout);
   assert.ok(out.success, dec.decode(out.stderr));

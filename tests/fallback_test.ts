@@ -1,10 +1,11 @@
 // io_uring refused by seccomp, as Docker's default profile does: io_uring alone is a typed error
 // that says why, and `auto` falls back to posix and says so.
 import { aio, assert, dec } from "./_helpers.ts";
+import { runs } from "./_helpers.ts";
 
 const tool = new URL("../../shared/tools/no-io-uring/run", import.meta.url).pathname;
 const haveTool = await Deno.stat(tool).then(() => true, () => false);
-const haveCc = await new Deno.Command("cc", { args: ["--version"] }).output().then((o) => o.success, () => false);
+const haveCc = await runs("cc", ["--version"]);
 // Without liburing the io_uring backend fails to load before any syscall: nothing to refuse.
 const haveLiburing = await import("../ffi/liburing.ts").then((m) => {
   try {
