@@ -63,7 +63,15 @@ export function pipe(): [number, number] {
     0n,
   );
   if (r === INVALID_HANDLE) fail("CreateNamedPipeW", k.GetLastError());
-  const w = k.CreateFileW(name, W32.GENERIC_WRITE, 0, 0n, W32.OPEN_EXISTING, W32.FILE_FLAG_OVERLAPPED, 0n);
+  const w = k.CreateFileW(
+    BigInt(addressOf(name)),
+    W32.GENERIC_WRITE,
+    0,
+    0n,
+    W32.OPEN_EXISTING,
+    W32.FILE_FLAG_OVERLAPPED,
+    0n,
+  );
   if (w === INVALID_HANDLE) {
     const e = k.GetLastError();
     k.CloseHandle(r);

@@ -27,7 +27,7 @@
  */
 import { SLOT_SCRATCH, SLOT_UNSUPPORTED, type SlotTable } from "../aio/backend.ts";
 import { BackendError } from "../aio/errors.ts";
-import type { OpenFlags, Operation, OperationKind, Path } from "../aio/ops.ts";
+import type { Operation, OperationKind, Path } from "../aio/ops.ts";
 import { AT_FDCWD, ERRNO } from "../ffi/linux.ts";
 import { INVALID_HANDLE, openKernel32, openNtdll, W32 } from "../ffi/kernel32.ts";
 import { INVALID_SOCKET, openWs2, winsockExtensions, WS } from "../ffi/ws2_32.ts";
@@ -37,13 +37,54 @@ import { setImmediate } from "node:timers";
 import { eventTry } from "../aio/posix_windows.ts";
 import { ABORT_ASKED, ABORT_DONE, ABORT_FAILED, Uringlator } from "./uringlator.ts";
 import type { BackendOptions } from "./mod.ts";
+import { DONE, JOB, type PoolOwner, posixPool, SIGNALLED } from "./posix_pool.ts";
+import {
+  OPEN_DIRECTORY,
+  OPEN_WRITE,
+  winFsync,
+  winMkdir,
+  winOpen,
+  winRename,
+  winSymlink,
+  winTransfer,
+  winUnlink,
+} from "./windows_calls.ts";
 
-const { EBADF, EOPNOTSUPP, ENOTDIR, EINVAL, EXDEV } = ERRNO;
+// A pool call made on this thread (the pool is full).
+function runInline(
+  k: ReturnType<typeof openKernel32>["symbols"],
+  kind: number,
+  a0: number,
+  a1: number,
+  a2: number,
+  a3: number,
+  a4: number,
+): number {
+  switch (kind) {
+    case JOB.winOpen:
+      return winOpen(k, a0, a1, a2, a3);
+    case JOB.winFsync:
+      return winFsync(k, a0);
+    case JOB.winRename:
+      return winRename(k, a0, a1);
+    case JOB.winUnlink:
+      return winUnlink(k, a0, a1);
+    case JOB.winMkdir:
+      return winMkdir(k, a0);
+    case JOB.winSymlink:
+      return winSymlink(k, a0, a1, a2);
+    default:
+      return winTransfer(k, a0, a1, a2, a3, a4);
+  }
+}
+
+const { EBADF, EOPNOTSUPP, EINVAL, EXDEV } = ERRNO;
 
 // Completion keys: what a packet is.
 const KEY_IO = 1n; // an overlapped operation; the OVERLAPPED tells the queue and slot
 const KEY_WAKE = 2n; // wakes a waiter, nothing else
 const KEY_JOB = 3n; // a Job object's message: bits 8..23 the queue, 32..63 the user data
+const KEY_POOL = 4n; // a pool Worker finished a call of the queue in bits 8..23
 
 // Slot scratch layout (SLOT_SCRATCH bytes a slot). Bytes 0..63 hold outputs in the layout
 // aio/finalize.ts reads for every backend (accept's address length at 0, a Linux msghdr's
@@ -64,8 +105,9 @@ const ENTRIES = 64;
 // What a running slot is doing.
 const IDLE = 0;
 const OVERLAPPED = 1; // a packet will come
-const JOB = 2; // waiting for a Job object's message
+const JOB_WAIT = 2; // waiting for a Job object's message
 const POLLING = 3; // an event-source wait retried every POLL_MS
+const POOLED = 4; // a call on a pool Worker
 
 let nextId = 1;
 
@@ -219,6 +261,8 @@ class Port {
       const bytes = view.getUint32(o + 24, true);
       if (key === KEY_IO) {
         for (const q of this.#queues.values()) if (q.owns(ovl)) q.packet(ovl, status, bytes);
+      } else if ((key & 0xffn) === KEY_POOL) {
+        this.#queues.get(Number((key >> 8n) & 0xffffn))?.poolSignal();
       } else if ((key & 0xffn) === KEY_JOB) {
         const q = this.#queues.get(Number((key >> 8n) & 0xffffn));
         q?.jobMessage(Number(key >> 32n), bytes);
@@ -264,7 +308,7 @@ function pathString(p: Path): string {
  * if (Deno.build.os === "windows") new IocpBackend({ sqEntries: 8 }).close();
  * ```
  */
-export class IocpBackend extends Uringlator {
+export class IocpBackend extends Uringlator implements PoolOwner {
   /** Which backend this is. */
   readonly name = "iocp" as const;
 
@@ -289,8 +333,15 @@ export class IocpBackend extends Uringlator {
   #acc = new Float64Array(0);
   /** Native memory a slot's call uses beyond its scratch (AcceptEx's buffer, a WSAMSG, a bounce buffer). */
   #aux: (Uint8Array | undefined)[] = [];
+  /** UTF-16 paths a pool call reads, held until the slot finishes. */
+  #paths: (Uint8Array[] | undefined)[] = [];
   #running = 0;
   #polls: number[] = [];
+  /** The pool job per slot, and the slots with one. */
+  #job = new Int32Array(0);
+  #pooledSlots: number[] = [];
+  #adopted: number[] = [];
+  #poolSignalled = false;
   #inbox: number[] = [];
   #parkWaiters: (() => void)[] = [];
   readonly #iosb = new Uint8Array(16);
@@ -325,6 +376,7 @@ export class IocpBackend extends Uringlator {
   protected onBind(n: number): void {
     this.#ops = new Array(n).fill(undefined);
     this.#aux = new Array(n).fill(undefined);
+    this.#paths = new Array(n).fill(undefined);
     this.#mode = new Uint8Array(n);
     this.#handle = new Float64Array(n);
     this.#owned = new Float64Array(n).fill(-1);
@@ -332,6 +384,7 @@ export class IocpBackend extends Uringlator {
     this.#posFile = new Float64Array(n).fill(-1);
     this.#pos = new Float64Array(n);
     this.#acc = new Float64Array(n);
+    this.#job = new Int32Array(n).fill(-1);
   }
 
   /** Whether `ovl` is the OVERLAPPED of one of this queue's slots. */
@@ -350,7 +403,7 @@ export class IocpBackend extends Uringlator {
   jobMessage(userData: number, message: number): void {
     if (message !== W32.JOB_OBJECT_MSG_EXIT_PROCESS && message !== W32.JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS) return;
     const slot = userData & 0xffff;
-    if (this.#mode[slot] !== JOB || this.#ops[slot]?.outId !== userData) return;
+    if (this.#mode[slot] !== JOB_WAIT || this.#ops[slot]?.outId !== userData) return;
     this.#inbox.push(slot, -1, 0);
     this.wakeFromPark();
   }
@@ -388,7 +441,7 @@ export class IocpBackend extends Uringlator {
       case "splice":
         return -EOPNOTSUPP;
       case "fsync":
-        return k.FlushFileBuffers(BigInt(op.file)) ? 0 : this.#lastError();
+        return this.#pooled(slot, JOB.winFsync, op.file);
       case "read":
       case "readTty":
       case "write":
@@ -428,48 +481,53 @@ export class IocpBackend extends Uringlator {
       case "recvMsg":
       case "sendMsg":
         return this.#message(op, slot);
-      case "openAt":
-        return this.#open(op.dir, op.path, op.flags);
+      case "openAt": {
+        const p = this.#keepPath(slot, op.dir, op.path);
+        if (p < 0) return p;
+        const f = op.flags;
+        const mode = f.mode ?? "read_only";
+        let access = 0;
+        if (mode !== "write_only") access |= W32.GENERIC_READ;
+        if (mode !== "read_only") access |= f.append ? W32.FILE_APPEND_DATA : W32.GENERIC_WRITE;
+        let disposition: number = W32.OPEN_EXISTING;
+        if (f.create && f.exclusive) disposition = W32.CREATE_NEW;
+        else if (f.create && f.truncate) disposition = W32.CREATE_ALWAYS;
+        else if (f.create) disposition = W32.OPEN_ALWAYS;
+        else if (f.truncate) disposition = W32.TRUNCATE_EXISTING;
+        const flags = (f.directory ? OPEN_DIRECTORY : 0) | (mode !== "read_only" ? OPEN_WRITE : 0);
+        return this.#pooled(slot, JOB.winOpen, p, access >>> 0, disposition, flags);
+      }
       case "closeFile":
       case "closeDir":
         this.#port.forget(op.kind === "closeFile" ? op.file : op.dir);
         return k.CloseHandle(BigInt(op.kind === "closeFile" ? op.file : op.dir)) ? 0 : this.#lastError();
       case "renameAt": {
-        const from = this.#path(op.oldDir, op.oldPath);
-        const to = this.#path(op.newDir, op.newPath);
-        if (typeof from === "number") return from;
-        if (typeof to === "number") return to;
-        // As zig-aio's renameat2(RENAME_NOREPLACE): an existing target is PathAlreadyExists.
-        return k.MoveFileExW(from, to, 0) ? 0 : this.#lastError();
+        const from = this.#keepPath(slot, op.oldDir, op.oldPath);
+        if (from < 0) return from;
+        const to = this.#keepPath(slot, op.newDir, op.newPath);
+        if (to < 0) return to;
+        return this.#pooled(slot, JOB.winRename, from, to);
       }
       case "unlinkAt": {
-        const p = this.#path(op.dir, op.path);
-        if (typeof p === "number") return p;
-        if (!op.removeDir) {
-          const attrs = k.GetFileAttributesW(p);
-          if (attrs !== W32.INVALID_FILE_ATTRIBUTES && (attrs & W32.FILE_ATTRIBUTE_DIRECTORY) !== 0) {
-            return -ERRNO.EISDIR;
-          }
-        }
-        return (op.removeDir ? k.RemoveDirectoryW(p) : k.DeleteFileW(p)) ? 0 : this.#lastError();
+        const p = this.#keepPath(slot, op.dir, op.path);
+        return p < 0 ? p : this.#pooled(slot, JOB.winUnlink, p, op.removeDir ? 1 : 0);
       }
       case "mkdirAt": {
-        const p = this.#path(op.dir, op.path);
-        if (typeof p === "number") return p;
-        return k.CreateDirectoryW(p, 0n) ? 0 : this.#lastError();
+        const p = this.#keepPath(slot, op.dir, op.path);
+        return p < 0 ? p : this.#pooled(slot, JOB.winMkdir, p);
       }
       case "symlinkAt": {
-        const p = this.#path(op.dir, op.linkPath);
-        if (typeof p === "number") return p;
-        const target = pathString(op.target).replaceAll("/", "\\");
-        const attrs = k.GetFileAttributesW(wide(target)!);
-        const dirFlag = attrs !== W32.INVALID_FILE_ATTRIBUTES && (attrs & W32.FILE_ATTRIBUTE_DIRECTORY) !== 0
-          ? W32.SYMBOLIC_LINK_FLAG_DIRECTORY
-          : 0;
-        const ok = k.CreateSymbolicLinkW(p, wide(target)!, dirFlag | W32.SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE);
-        if (!ok) return this.#lastError();
-        // Wine 8 answers success without making a link: say so rather than pretend.
-        return k.GetFileAttributesW(p) === W32.INVALID_FILE_ATTRIBUTES ? -EOPNOTSUPP : 0;
+        const link = this.#keepPath(slot, op.dir, op.linkPath);
+        if (link < 0) return link;
+        // The target as written goes into the link; as seen from the link's directory, it says
+        // whether the link is a directory link.
+        const text = pathString(op.target).replaceAll("/", "\\");
+        const target = wide(text);
+        if (target === undefined) return -EINVAL;
+        this.#paths[slot]!.push(target);
+        const seen = this.#keepPath(slot, op.dir, op.target);
+        if (seen < 0) return seen;
+        return this.#pooled(slot, JOB.winSymlink, link, addressOf(target), seen);
       }
       case "childExit":
         return this.#childExit(op.child, op.outId, slot);
@@ -486,6 +544,89 @@ export class IocpBackend extends Uringlator {
       default:
         return -EOPNOTSUPP;
     }
+  }
+
+  // `path` relative to `dir` as a UTF-16 string kept with the slot; its address, or -errno.
+  #keepPath(slot: number, dir: number, path: Path): number {
+    const p = this.#path(dir, path);
+    if (typeof p === "number") return p;
+    const kept = this.#paths[slot];
+    if (kept === undefined) this.#paths[slot] = [p];
+    else kept.push(p);
+    return addressOf(p);
+  }
+
+  // A call for the pool: its Worker posts a packet with this queue's key when it is done. When
+  // every job is taken, the call runs here instead (it returns its result at once).
+  #pooled(slot: number, kind: number, a0: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0): number | undefined {
+    const pool = posixPool();
+    const key = Number(KEY_POOL | (BigInt(this.#id) << 8n));
+    const job = pool.submit(this, kind, this.#port.handle, a0, a1, a2, a3, a4, key);
+    if (job < 0) return runInline(this.#k, kind, a0, a1, a2, a3, a4);
+    this.#job[slot] = job;
+    this.#mode[slot] = POOLED;
+    this.#pooledSlots.push(slot);
+    this.#running++;
+    return undefined;
+  }
+
+  /** A pool job of this queue was signalled (or adopted): look at them at the next wait. */
+  poolSignal(): void {
+    this.#poolSignalled = true;
+    this.wakeFromPark();
+  }
+
+  /** A queue short of pool room hands this one a finished job's result (see PosixPool.collect). */
+  adopt(job: number, result: number): void {
+    const i = this.#pooledSlots.findIndex((s) => this.#job[s] === job);
+    if (i < 0) return;
+    const slot = this.#pooledSlots[i];
+    this.#pooledSlots[i] = this.#pooledSlots[this.#pooledSlots.length - 1];
+    this.#pooledSlots.pop();
+    this.#job[slot] = -1;
+    this.#adopted.push(slot, result);
+    this.poolSignal();
+  }
+
+  // Finishes the pool jobs that are done.
+  #harvestPool(): void {
+    this.#poolSignalled = false;
+    const pool = posixPool();
+    const adopted = this.#adopted;
+    while (adopted.length > 0) {
+      const slot = adopted.shift()!;
+      this.#poolDone(slot, adopted.shift()!);
+    }
+    const list = this.#pooledSlots;
+    for (let i = 0; i < list.length;) {
+      const slot = list[i];
+      const job = this.#job[slot];
+      const st = pool.state(job);
+      if (st !== DONE && st !== SIGNALLED) {
+        i++;
+        continue;
+      }
+      const res = pool.result(job);
+      pool.retire(job);
+      this.#job[slot] = -1;
+      list[i] = list[list.length - 1];
+      list.pop();
+      this.#poolDone(slot, res);
+    }
+  }
+
+  #poolDone(slot: number, res: number): void {
+    if (this.#mode[slot] !== POOLED) return;
+    this.#mode[slot] = IDLE;
+    this.#running--;
+    const op = this.#ops[slot]!;
+    if (
+      res >= 0 && (op.kind === "read" || op.kind === "write" || op.kind === "readv" || op.kind === "writev" ||
+        op.kind === "readTty")
+    ) {
+      res = this.#ioDone(op, slot, res);
+    }
+    this.finish(slot, res);
   }
 
   #lastError(): number {
@@ -580,17 +721,18 @@ export class IocpBackend extends Uringlator {
       this.#ovl(slot);
       this.#setOffset(slot, at);
     } else if ((mode & (W32.FILE_SYNCHRONOUS_IO_ALERT | W32.FILE_SYNCHRONOUS_IO_NONALERT)) !== 0) {
-      // A synchronous pipe or console: no overlapped I/O is possible; the call runs here.
-      const n = new Uint32Array(1);
-      const ok = writing
-        ? k.WriteFile(h, BigInt(addressOf(buffer)), buffer.byteLength, BigInt(addressOf(n)), 0n)
-        : k.ReadFile(h, BigInt(addressOf(buffer)), buffer.byteLength, BigInt(addressOf(n)), 0n);
-      if (!ok) {
-        const e = k.GetLastError();
-        if (!writing && (e === WIN_ERROR.BROKEN_PIPE || e === WIN_ERROR.HANDLE_EOF)) return this.#ioDone(op, slot, 0);
-        return -errnoFromWin32(e);
-      }
-      return this.#ioDone(op, slot, n[0]);
+      // A synchronous pipe or console: no overlapped I/O is possible; a pool Worker makes the
+      // blocking call, and counts into the slot's scratch.
+      const r = this.#pooled(
+        slot,
+        JOB.winTransfer,
+        original,
+        addressOf(buffer),
+        buffer.byteLength,
+        writing ? 1 : 0,
+        this.scratchAddress + slot * SLOT_SCRATCH + DWORD,
+      );
+      return r === undefined ? r : r < 0 ? r : this.#ioDone(op, slot, r);
     } else {
       const a = this.#port.associate(original);
       if (a !== 0) return a < 0 ? a : -EXDEV;
@@ -802,7 +944,7 @@ export class IocpBackend extends Uringlator {
       if (k.WaitForSingleObject(proc, 0) === W32.WAIT_OBJECT_0) return this.#exited(slot);
       return this.#lastError();
     }
-    this.#mode[slot] = JOB;
+    this.#mode[slot] = JOB_WAIT;
     this.#running++;
     if (k.WaitForSingleObject(proc, 0) === W32.WAIT_OBJECT_0) {
       this.#mode[slot] = IDLE;
@@ -829,7 +971,7 @@ export class IocpBackend extends Uringlator {
     this.#mode[slot] = IDLE;
     this.#running--;
     const op = this.#ops[slot]!;
-    if (mode === JOB) return this.finish(slot, this.#exited(slot));
+    if (mode === JOB_WAIT) return this.finish(slot, this.#exited(slot));
     let res: number;
     if (status === NTSTATUS.SUCCESS || status === NTSTATUS.BUFFER_OVERFLOW) {
       res = bytes;
@@ -905,7 +1047,7 @@ export class IocpBackend extends Uringlator {
         // ERROR_NOT_FOUND: it has completed, and its packet is on the way.
         return ABORT_FAILED;
       }
-      case JOB:
+      case JOB_WAIT:
         this.#mode[slot] = IDLE;
         this.#running--;
         return ABORT_DONE;
@@ -913,18 +1055,29 @@ export class IocpBackend extends Uringlator {
         this.#mode[slot] = IDLE;
         this.#polls.splice(this.#polls.indexOf(slot), 1);
         return ABORT_DONE;
+      case POOLED: {
+        const pool = posixPool();
+        const job = this.#job[slot];
+        if (!pool.cancel(job)) return ABORT_FAILED; // a Worker is making the call
+        pool.retire(job);
+        this.#job[slot] = -1;
+        this.#pooledSlots.splice(this.#pooledSlots.indexOf(slot), 1);
+        this.#mode[slot] = IDLE;
+        this.#running--;
+        return ABORT_DONE;
+      }
       default:
         return ABORT_FAILED;
     }
   }
 
   protected pending(): boolean {
-    return this.#running > 0 || this.#inbox.length > 0 || this.#polls.length > 0;
+    return this.#running > 0 || this.hasPackets() || this.#polls.length > 0;
   }
 
-  /** Whether packets wait in this queue's inbox. */
+  /** Whether packets wait in this queue's inbox (or pool results). */
   hasPackets(): boolean {
-    return this.#inbox.length > 0;
+    return this.#inbox.length > 0 || this.#poolSignalled;
   }
 
   // Event-source waits that poll: true if one finished.
@@ -946,7 +1099,8 @@ export class IocpBackend extends Uringlator {
       if (this.#poll()) timeoutMs = 0;
       else if (timeoutMs < 0 || timeoutMs > POLL_MS) timeoutMs = POLL_MS;
     }
-    if (this.#inbox.length === 0) this.#port.drain(this, timeoutMs < 0 ? -1 : timeoutMs);
+    if (!this.hasPackets()) this.#port.drain(this, timeoutMs < 0 ? -1 : timeoutMs);
+    if (this.#poolSignalled) this.#harvestPool();
     // One packet at a time, each taken off before it is handled: should handling throw, the
     // packets after it are still there for the next wait.
     const inbox = this.#inbox;
@@ -977,12 +1131,13 @@ export class IocpBackend extends Uringlator {
     }
     this.#ops[slot] = undefined;
     this.#aux[slot] = undefined;
+    this.#paths[slot] = undefined;
   }
 
   /** Resolves when a completion may be available, leaving the event loop free while it waits. */
   park(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (this.doneCount > 0 || this.#inbox.length > 0) return Promise.resolve();
+    if (this.doneCount > 0 || this.hasPackets()) return Promise.resolve();
     const p = new Promise<void>((resolve) => this.#parkWaiters.push(resolve));
     let deadline = this.nextDeadline();
     if (this.#polls.length > 0) deadline = Math.min(deadline, performance.now() + POLL_MS);
@@ -1022,44 +1177,5 @@ export class IocpBackend extends Uringlator {
       p = `${base}\\${p}`;
     }
     return wide(p) ?? -EINVAL;
-  }
-
-  #open(dir: number, path: Path, flags: OpenFlags): number {
-    const p = this.#path(dir, path);
-    if (typeof p === "number") return p;
-    const k = this.#k;
-    let access = 0;
-    const mode = flags.mode ?? "read_only";
-    if (mode !== "write_only") access |= W32.GENERIC_READ;
-    if (mode !== "read_only") access |= flags.append ? W32.FILE_APPEND_DATA : W32.GENERIC_WRITE;
-    let disposition: number = W32.OPEN_EXISTING;
-    if (flags.create && flags.exclusive) disposition = W32.CREATE_NEW;
-    else if (flags.create && flags.truncate) disposition = W32.CREATE_ALWAYS;
-    else if (flags.create) disposition = W32.OPEN_ALWAYS;
-    else if (flags.truncate) disposition = W32.TRUNCATE_EXISTING;
-    const h = k.CreateFileW(
-      p,
-      access >>> 0,
-      W32.FILE_SHARE_ALL,
-      0n,
-      disposition,
-      W32.FILE_ATTRIBUTE_NORMAL | W32.FILE_FLAG_BACKUP_SEMANTICS,
-      0n,
-    );
-    if (h === INVALID_HANDLE) {
-      const e = k.GetLastError();
-      return -errnoFromWin32(e);
-    }
-    const attrs = k.GetFileAttributesW(p);
-    const isDir = attrs !== W32.INVALID_FILE_ATTRIBUTES && (attrs & W32.FILE_ATTRIBUTE_DIRECTORY) !== 0;
-    if (flags.directory && !isDir) {
-      k.CloseHandle(h);
-      return -ENOTDIR;
-    }
-    if (!flags.directory && isDir && mode !== "read_only") {
-      k.CloseHandle(h);
-      return -ERRNO.EISDIR;
-    }
-    return Number(h);
   }
 }

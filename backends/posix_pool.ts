@@ -1,6 +1,8 @@
 /**
  * The posix backend's thread pool: Workers that run the calls no readiness API can wait for
  * (file I/O, fsync, openat and the other path calls), shared by every posix queue of the isolate.
+ * The iocp backend uses it too, for the Windows calls that have no overlapped form: there a
+ * Worker signals by posting a packet to the isolate's completion port instead of an eventfd.
  *
  * Why Workers and not Deno's `nonblocking: true` FFI symbols: a nonblocking call's result only
  * reaches JS through a promise, that is through the event loop, so a thread blocked in
@@ -31,6 +33,14 @@ export const JOB = {
   mkdirat: 7,
   symlinkat: 8,
   waitid: 9,
+  // Windows (the iocp backend): backends/windows_calls.ts. The last argument is the port key.
+  winOpen: 20,
+  winFsync: 21,
+  winRename: 22,
+  winUnlink: 23,
+  winMkdir: 24,
+  winSymlink: 25,
+  winTransfer: 26,
 } as const;
 
 /** Header words. */

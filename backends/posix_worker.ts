@@ -1,5 +1,5 @@
-// A posix pool Worker: takes jobs from the shared ring, makes the call, stores the result and
-// writes the queue's eventfd. See posix_pool.ts for the memory layout and why Workers.
+// A pool Worker: takes jobs from the shared ring, makes the call, stores the result and
+// writes the queue's eventfd (posix) or posts a packet to the completion port (iocp). See posix_pool.ts for the memory layout and why Workers.
 import { parentPort } from "node:worker_threads";
 import { errno, openLibc } from "../ffi/libc.ts";
 import {
@@ -17,14 +17,41 @@ import {
   TAIL,
   views,
 } from "./posix_pool.ts";
+import { type Kernel32, openKernel32 } from "../ffi/kernel32.ts";
+import { winFsync, winMkdir, winOpen, winRename, winSymlink, winTransfer, winUnlink } from "./windows_calls.ts";
 
 const EINTR = 4;
 const ENOSYS = 38;
+const WINDOWS = Deno.build.os === "windows";
 
 parentPort!.once("message", (sab: SharedArrayBuffer) => run(views(sab)));
 
+// Windows: the calls return their result or -errno themselves; the signal is a packet posted to
+// the completion port (`notify`) with the queue's key (the last argument).
+function windowsCall(k: Kernel32["symbols"], kind: number, a: Float64Array, at: number): number {
+  switch (kind) {
+    case JOB.winOpen:
+      return winOpen(k, a[at], a[at + 1], a[at + 2], a[at + 3]);
+    case JOB.winFsync:
+      return winFsync(k, a[at]);
+    case JOB.winRename:
+      return winRename(k, a[at], a[at + 1]);
+    case JOB.winUnlink:
+      return winUnlink(k, a[at], a[at + 1]);
+    case JOB.winMkdir:
+      return winMkdir(k, a[at]);
+    case JOB.winSymlink:
+      return winSymlink(k, a[at], a[at + 1], a[at + 2]);
+    case JOB.winTransfer:
+      return winTransfer(k, a[at], a[at + 1], a[at + 2], a[at + 3], a[at + 4]);
+    default:
+      return -ENOSYS;
+  }
+}
+
 function run(v: ReturnType<typeof views>): never {
-  const libc = openLibc().symbols;
+  const libc = WINDOWS ? undefined! : openLibc().symbols;
+  const k = WINDOWS ? openKernel32().symbols : undefined!;
   const one = new BigUint64Array([1n]);
   const oneBytes = new Uint8Array(one.buffer);
   // Addresses and offsets arrive as numbers; 64-bit parameters take them as bigints.
@@ -71,6 +98,18 @@ function run(v: ReturnType<typeof views>): never {
     }
     const kind = v.result[job];
     let res: number;
+    if (WINDOWS) {
+      try {
+        res = windowsCall(k, kind, v.args, job * ARGS);
+      } catch {
+        res = -ENOSYS;
+      }
+      v.result[job] = res;
+      Atomics.store(v.state, job, DONE);
+      k.PostQueuedCompletionStatus(B(v.notify[job]), 0, B(v.args[job * ARGS + ARGS - 1]), 0n);
+      Atomics.store(v.state, job, SIGNALLED);
+      continue;
+    }
     for (;;) {
       let r: number;
       try {

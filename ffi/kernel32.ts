@@ -1,8 +1,9 @@
 /**
  * kernel32 and ntdll through `Deno.dlopen`, for the iocp backend and the Windows helpers.
  *
- * HANDLEs are passed as `usize` (a number is accepted) and come back as bigint; the library keeps
- * them as numbers, since handle values fit in 31 bits. Win32 reports failure through
+ * HANDLEs are passed as `usize` (bigints) and come back as bigint; the library keeps them as
+ * numbers, since handle values fit in 31 bits. Paths are passed as addresses (`usize`), so that a
+ * pool Worker, which gets numbers only, makes the same calls. Win32 reports failure through
  * `GetLastError`, read straight after the call on the same thread.
  *
  * @module
@@ -47,7 +48,7 @@ export const kernel32Symbols = {
   // HANDLE CreateFileW(LPCWSTR lpFileName, DWORD dwDesiredAccess, DWORD dwShareMode,
   //                    LPSECURITY_ATTRIBUTES lpSecurityAttributes, DWORD dwCreationDisposition,
   //                    DWORD dwFlagsAndAttributes, HANDLE hTemplateFile);
-  CreateFileW: { parameters: ["buffer", "u32", "u32", "usize", "u32", "u32", "usize"], result: "usize" },
+  CreateFileW: { parameters: ["usize", "u32", "u32", "usize", "u32", "u32", "usize"], result: "usize" },
   // HANDLE CreateNamedPipeW(LPCWSTR lpName, DWORD dwOpenMode, DWORD dwPipeMode, DWORD nMaxInstances,
   //                         DWORD nOutBufferSize, DWORD nInBufferSize, DWORD nDefaultTimeOut,
   //                         LPSECURITY_ATTRIBUTES lpSecurityAttributes);
@@ -65,17 +66,17 @@ export const kernel32Symbols = {
   // DWORD GetFinalPathNameByHandleW(HANDLE hFile, LPWSTR lpszFilePath, DWORD cchFilePath, DWORD dwFlags);
   GetFinalPathNameByHandleW: { parameters: ["usize", "buffer", "u32", "u32"], result: "u32" },
   // BOOL MoveFileExW(LPCWSTR lpExistingFileName, LPCWSTR lpNewFileName, DWORD dwFlags);
-  MoveFileExW: { parameters: ["buffer", "buffer", "u32"], result: "i32" },
+  MoveFileExW: { parameters: ["usize", "usize", "u32"], result: "i32" },
   // BOOL DeleteFileW(LPCWSTR lpFileName);
-  DeleteFileW: { parameters: ["buffer"], result: "i32" },
+  DeleteFileW: { parameters: ["usize"], result: "i32" },
   // BOOL RemoveDirectoryW(LPCWSTR lpPathName);
-  RemoveDirectoryW: { parameters: ["buffer"], result: "i32" },
+  RemoveDirectoryW: { parameters: ["usize"], result: "i32" },
   // BOOL CreateDirectoryW(LPCWSTR lpPathName, LPSECURITY_ATTRIBUTES lpSecurityAttributes);
-  CreateDirectoryW: { parameters: ["buffer", "usize"], result: "i32" },
+  CreateDirectoryW: { parameters: ["usize", "usize"], result: "i32" },
   // BOOLEAN CreateSymbolicLinkW(LPCWSTR lpSymlinkFileName, LPCWSTR lpTargetFileName, DWORD dwFlags);
-  CreateSymbolicLinkW: { parameters: ["buffer", "buffer", "u32"], result: "u8" },
+  CreateSymbolicLinkW: { parameters: ["usize", "usize", "u32"], result: "u8" },
   // DWORD GetFileAttributesW(LPCWSTR lpFileName);
-  GetFileAttributesW: { parameters: ["buffer"], result: "u32" },
+  GetFileAttributesW: { parameters: ["usize"], result: "u32" },
   // HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
   OpenProcess: { parameters: ["u32", "i32", "u32"], result: "usize" },
   // BOOL GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode);
