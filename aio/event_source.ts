@@ -108,7 +108,10 @@ export class EventSource implements Disposable {
    * ```
    */
   notify(): void {
-    if (WINDOWS) return eventNotify(this.#checked());
+    if (WINDOWS) {
+      this.#windows("notify", eventNotify(this.#checked()));
+      return;
+    }
     const r = openLibc().symbols.write(this.#checked(), this.#one, 8);
     if (r !== 8) throw new AioError(`EventSource.notify failed: ${errnoName(errno())}`, "Unexpected");
   }
@@ -126,7 +129,10 @@ export class EventSource implements Disposable {
    * ```
    */
   wait(): void {
-    if (WINDOWS) return eventWait(this.#checked());
+    if (WINDOWS) {
+      this.#windows("wait", eventWait(this.#checked()));
+      return;
+    }
     for (;;) {
       const r = openLibc().symbols.read(this.#checked(), this.#sink, 8);
       if (r === 8) return;
@@ -147,7 +153,7 @@ export class EventSource implements Disposable {
    * ```
    */
   waitNonBlocking(): boolean {
-    if (WINDOWS) return eventTry(this.#checked());
+    if (WINDOWS) return this.#windows("waitNonBlocking", eventTry(this.#checked())) === 1;
     for (;;) {
       const r = openLibc().symbols.preadv2(this.#checked(), this.#iov, 1, -1n, RWF_NOWAIT);
       if (r === 8) return true;
@@ -168,10 +174,8 @@ export class EventSource implements Disposable {
    */
   close(): void {
     if (this.#fd < 0) return;
-    if (this.#owned) {
-      if (WINDOWS) eventClose(this.#fd);
-      else openLibc().symbols.close(this.#fd);
-    }
+    if (WINDOWS) eventClose(this.#fd, this.#owned);
+    else if (this.#owned) openLibc().symbols.close(this.#fd);
     this.#fd = -1;
   }
 
@@ -183,6 +187,18 @@ export class EventSource implements Disposable {
   /** Internal: the fd was closed by a completed `closeEventSource`. */
   markClosed(): void {
     this.#fd = -1;
+  }
+
+  // A Windows call's result: thrown when it is an error.
+  #windows(call: string, r: number): number {
+    if (r < 0) {
+      throw new AioError(
+        `EventSource.${call} failed: ${errnoName(-r)}`,
+        r === -ERRNO.EBADF ? "InvalidFd" : "Unexpected",
+        { errno: errnoName(-r) },
+      );
+    }
+    return r;
   }
 
   #checked(): number {

@@ -12,7 +12,11 @@ import { InvalidOperationError, type OperationError } from "./errors.ts";
 import type { EventSource } from "./event_source.ts";
 import { isDetached } from "../ffi/memory.ts";
 
-/** A file descriptor (a socket, file, directory, pipe or eventfd). */
+/**
+ * A file descriptor (a socket, file, directory, pipe or eventfd). On Windows (the iocp backend)
+ * it is a HANDLE (files, directories, pipes) or a SOCKET, as a number: handle values fit in 31
+ * bits.
+ */
 export type Fd = number;
 
 /**
@@ -36,7 +40,10 @@ export const OFFSET_CURRENT_POS: number = -1;
 /** The directory fd meaning "the current working directory" (`AT_FDCWD`, zig's `std.fs.cwd()`). */
 export const cwd: Fd = AT_FDCWD;
 
-/** A path: a string (encoded as UTF-8) or bytes without NUL (a trailing NUL is allowed). */
+/**
+ * A path: a string (encoded as UTF-8; on Windows as UTF-16, `/` read as a backslash) or bytes
+ * without NUL (a trailing NUL is allowed; on Windows the bytes are read as UTF-8).
+ */
 export type Path = string | Uint8Array;
 
 /** Fields every operation takes. */

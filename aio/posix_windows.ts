@@ -6,8 +6,8 @@
  */
 import { INVALID_HANDLE, openKernel32, W32 } from "../ffi/kernel32.ts";
 import { INVALID_SOCKET, openWs2, WS } from "../ffi/ws2_32.ts";
-import { errnoFromWin32, wide, WIN_AF, WIN_IPPROTO, WIN_SOCK, WIN_SOL } from "../ffi/windows.ts";
-import { errnoName } from "../ffi/linux.ts";
+import { errnoFromWin32, wide, WIN_AF, WIN_ERROR, WIN_IPPROTO, WIN_SOCK } from "../ffi/windows.ts";
+import { ERRNO, errnoName } from "../ffi/linux.ts";
 import { AioError } from "./errors.ts";
 import { addressOf } from "../ffi/memory.ts";
 import { iocpForget } from "../backends/iocp.ts";
@@ -194,74 +194,135 @@ export function spawn(argv: readonly string[]): number {
   }
   const v = new DataView(info.buffer);
   k.CloseHandle(v.getBigUint64(8, true)); // the thread
-  k.CloseHandle(v.getBigUint64(0, true)); // the process: childExit opens it by id
-  return v.getUint32(16, true);
+  const pid = v.getUint32(16, true);
+  // The process handle is kept until a childExit reaps it: it keeps the exit code, and keeps the
+  // id from naming another process meanwhile.
+  children.set(pid, v.getBigUint64(0, true));
+  return pid;
+}
+
+// This isolate's children, by id: their process handles.
+const children = new Map<number, bigint>();
+
+/** The process handle of a child `spawn` started in this isolate, if it is not reaped yet. */
+export function childHandle(pid: number): bigint | undefined {
+  return children.get(pid);
+}
+
+/** A childExit saw the child exit: its handle goes. */
+export function childReaped(pid: number): void {
+  const h = children.get(pid);
+  if (h === undefined) return;
+  openKernel32().symbols.CloseHandle(h);
+  children.delete(pid);
 }
 
 /**
- * The event source on Windows: a non-blocking UDP socket on 127.0.0.1 connected to itself. A
- * notify sends a 1-byte datagram, a wait receives one: a counting semaphore, and a SOCKET the
- * port can wait on (WSARecv; overlapped calls ignore the non-blocking mode), usable from every
- * Worker of the process. Non-blocking, so that a try never blocks when another thread took the
- * datagram first.
+ * The event source on Windows. Its count is a kernel semaphore, named after the process and the
+ * socket so that every Worker of the process finds it from the one number an EventSource is
+ * known by; its wake-up is a non-blocking UDP socket on 127.0.0.1 connected to itself, which the
+ * port can wait on (WSARecv). A notify releases the semaphore, then sends a 1-byte datagram; a
+ * wait takes the semaphore, and the iocp backend waits for a datagram only while the count is
+ * zero. Datagrams are hints: one dropped because the socket's buffer is full loses nothing, since
+ * the count is the semaphore's (and a full buffer means wake-ups are pending anyway).
  */
 export function eventSocket(): number {
-  const s = socket(WIN_SOCK.DGRAM);
-  try {
-    bind(s, loopback());
-    setsockopt(s, WIN_SOL.SOCKET, 0x1002, /* SO_RCVBUF */ 4 << 20);
-    wsCheck("connect", openWs2().symbols.connect(BigInt(s), getsockname(s), 16));
-    const on = new Uint32Array([1]);
-    wsCheck("ioctlsocket", openWs2().symbols.ioctlsocket(BigInt(s), FIONBIO, new Uint8Array(on.buffer)));
-  } catch (err) {
-    openWs2().symbols.closesocket(BigInt(s));
-    throw err;
+  const k = openKernel32().symbols;
+  for (let attempt = 0;; attempt++) {
+    const s = socket(WIN_SOCK.DGRAM);
+    let sem = 0n;
+    try {
+      bind(s, loopback());
+      wsCheck("connect", openWs2().symbols.connect(BigInt(s), getsockname(s), 16));
+      const on = new Uint32Array([1]);
+      wsCheck("ioctlsocket", openWs2().symbols.ioctlsocket(BigInt(s), FIONBIO, new Uint8Array(on.buffer)));
+      const name = semaphoreName(s);
+      sem = k.CreateSemaphoreW(0n, 0, 0x7fffffff, BigInt(addressOf(name)));
+      if (sem === 0n) fail("CreateSemaphoreW", k.GetLastError());
+      // A view of an earlier source with this socket number still holds the name: its count
+      // is not ours. Take another socket.
+      if (k.GetLastError() === W32.ERROR_ALREADY_EXISTS && attempt < 16) throw new Retry();
+    } catch (err) {
+      if (sem !== 0n) k.CloseHandle(sem);
+      openWs2().symbols.closesocket(BigInt(s));
+      if (err instanceof Retry) continue;
+      throw err;
+    }
+    semaphores.set(s, sem);
+    return s;
   }
-  return s;
+}
+
+class Retry extends Error {}
+
+const semaphores = new Map<number, bigint>();
+
+function semaphoreName(s: number): Uint8Array {
+  return wide(`Local\\aio-event-${openKernel32().symbols.GetCurrentProcessId()}-${s}`)!;
+}
+
+// The semaphore of the source whose socket is `s` (opened by name in a Worker); -errno if none.
+function semaphoreOf(s: number): bigint | number {
+  let sem = semaphores.get(s);
+  if (sem === undefined) {
+    const k = openKernel32().symbols;
+    sem = k.OpenSemaphoreW(W32.SEMAPHORE_ALL_ACCESS, 0, BigInt(addressOf(semaphoreName(s))));
+    if (sem === 0n) return -ERRNO.EBADF;
+    semaphores.set(s, sem);
+  }
+  return sem;
 }
 
 const FIONBIO = 0x8004667e | 0;
-const WSAEWOULDBLOCK = 10035;
 const one = new Uint8Array(1);
 const sink = new Uint8Array(1);
 
-// Waits until `s` is readable (or writable), with select.
-function ready(s: number, write: boolean): void {
-  const set = new BigUint64Array([1n, BigInt(s)]);
-  const bytes = new Uint8Array(set.buffer);
-  const r = write
-    ? openWs2().symbols.select(0, new Uint8Array(16), BigInt(addressOf(bytes)), 0n, 0n)
-    : openWs2().symbols.select(0, bytes, 0n, 0n, 0n);
-  if (r < 0) fail("select", openWs2().symbols.WSAGetLastError());
+/** Releases one count and sends the wake-up: 0, or -errno (EBADF: the source is closed). */
+export function eventNotify(s: number): number {
+  const sem = semaphoreOf(s);
+  if (typeof sem === "number") return sem;
+  const k = openKernel32().symbols;
+  if (!k.ReleaseSemaphore(sem, 1, 0n)) return -errnoFromWin32(k.GetLastError());
+  // A full buffer (WSAEWOULDBLOCK) drops the hint, not the count.
+  openWs2().symbols.send(BigInt(s), one, 1, 0);
+  return 0;
 }
 
-/** Closes an event socket. */
-export function eventClose(s: number): void {
-  iocpForget(s);
-  openWs2().symbols.closesocket(BigInt(s));
+// Takes one wake-up datagram if there is one, so that they do not pile up.
+function dropHint(s: number): void {
+  openWs2().symbols.recv(BigInt(s), sink, 1, 0);
 }
 
-/** Sends one notification. */
-export function eventNotify(s: number): void {
-  const ws = openWs2().symbols;
-  for (;;) {
-    if (ws.send(BigInt(s), one, 1, 0) === 1) return;
-    const e = ws.WSAGetLastError();
-    if (e !== WSAEWOULDBLOCK) fail("send", e);
-    ready(s, true);
+/** Takes one count if there is one: 1 taken, 0 none, or -errno. */
+export function eventTry(s: number): number {
+  const sem = semaphoreOf(s);
+  if (typeof sem === "number") return sem;
+  const k = openKernel32().symbols;
+  const r = k.WaitForSingleObject(sem, 0);
+  if (r === W32.WAIT_OBJECT_0) {
+    dropHint(s);
+    return 1;
   }
+  return r === WIN_ERROR.WAIT_TIMEOUT ? 0 : -errnoFromWin32(k.GetLastError());
 }
 
-/** Takes one notification if there is one. */
-export function eventTry(s: number): boolean {
-  const ws = openWs2().symbols;
-  if (ws.recv(BigInt(s), sink, 1, 0) === 1) return true;
-  const e = ws.WSAGetLastError();
-  if (e !== WSAEWOULDBLOCK) fail("recv", e);
-  return false;
+/** Takes one count, blocking until there is one: 0, or -errno. */
+export function eventWait(s: number): number {
+  const sem = semaphoreOf(s);
+  if (typeof sem === "number") return sem;
+  const k = openKernel32().symbols;
+  if (k.WaitForSingleObject(sem, W32.INFINITE) !== W32.WAIT_OBJECT_0) return -errnoFromWin32(k.GetLastError());
+  dropHint(s);
+  return 0;
 }
 
-/** Takes one notification, blocking until there is one. */
-export function eventWait(s: number): void {
-  while (!eventTry(s)) ready(s, false);
+/** Closes this isolate's view of a source; the socket too when `owned`. */
+export function eventClose(s: number, owned: boolean): void {
+  iocpForget(s);
+  const sem = semaphores.get(s);
+  if (sem !== undefined) {
+    openKernel32().symbols.CloseHandle(sem);
+    semaphores.delete(s);
+  }
+  if (owned) openWs2().symbols.closesocket(BigInt(s));
 }

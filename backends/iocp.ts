@@ -15,9 +15,11 @@
  * - Cancel is CancelIoEx; the canceled operation completes when its packet arrives, so its
  *   buffers stay the kernel's until then.
  * - ChildExit: a Job object whose messages go to the port.
- * - Calls that have no overlapped form (open, close, rename, unlink, mkdir, symlink, fsync, bind,
- *   listen, shutdown, socket) run at once on the submitting thread, as zig-aio does without
- *   threads. Poll and splice report OperationNotSupported, as in zig-aio.
+ * - Calls that have no overlapped form and may block (open, rename, unlink, mkdir, symlink,
+ *   fsync, I/O on a synchronous pipe or console) run on the pool Workers that posix uses too
+ *   (posix_pool.ts); a Worker posts a packet to the port when done, as zig-aio's thread pool
+ *   does. Quick ones (close, socket, bind, listen, shutdown) run at once on the submitting
+ *   thread. Poll and splice report OperationNotSupported, as in zig-aio.
  * - Waiting: GetQueuedCompletionStatusEx; `park` runs it as a `nonblocking` FFI call, so that
  *   Deno's event loop goes on.
  *
@@ -34,7 +36,7 @@ import { INVALID_SOCKET, openWs2, winsockExtensions, WS } from "../ffi/ws2_32.ts
 import { errnoFromNtstatus, errnoFromWin32, NTSTATUS, wide, WIN_AF, WIN_ERROR, WIN_MSG } from "../ffi/windows.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 import { setImmediate } from "node:timers";
-import { eventTry } from "../aio/posix_windows.ts";
+import { childHandle, childReaped, eventNotify, eventTry } from "../aio/posix_windows.ts";
 import { ABORT_ASKED, ABORT_DONE, ABORT_FAILED, Uringlator } from "./uringlator.ts";
 import type { BackendOptions } from "./mod.ts";
 import { DONE, JOB, type PoolOwner, posixPool, SIGNALLED } from "./posix_pool.ts";
@@ -78,7 +80,34 @@ function runInline(
   }
 }
 
-const { EBADF, EOPNOTSUPP, EINVAL, EXDEV } = ERRNO;
+const { EBADF, EOPNOTSUPP, EINVAL, EXDEV, ECANCELED, ECHILD, EIO } = ERRNO;
+
+/** What an operation's start needs, captured when it is queued (fields may change after). */
+class Capture {
+  /** The file, socket, directory, event source or child the call is about. */
+  fd = -1;
+  /** The buffer, address (connect, bind) or address output (accept). */
+  buf: Uint8Array | null = null;
+  /** readv/writev's buffers, or a message's. */
+  iov: Uint8Array[] | null = null;
+  /** An address length, a backlog. */
+  len = 0;
+  offset = -1;
+  /** Windows send/recv flags, shutdown's how, unlinkAt's removeDir. */
+  flags = 0;
+  waitAll = false;
+  n0 = 0;
+  n1 = 0;
+  n2 = 0;
+  name: Uint8Array | null = null;
+  namelen = 0;
+  control: Uint8Array | null = null;
+  controllen = 0;
+  /** UTF-16 paths a call reads (by address). */
+  paths: Uint8Array[] | null = null;
+  /** A path that could not be resolved: the operation fails with it when it starts. */
+  err = 0;
+}
 
 // Completion keys: what a packet is.
 const KEY_IO = 1n; // an overlapped operation; the OVERLAPPED tells the queue and slot
@@ -92,7 +121,7 @@ const KEY_POOL = 4n; // a pool Worker finished a call of the queue in bits 8..23
 const OVL = 64; // OVERLAPPED, 32 bytes
 const WSABUF = 96; // WSABUF {u32 len, pad, ptr buf}, 16 bytes
 const DWORD = 112; // lpFlags for WSARecv
-const BYTE = 120; // an event source's 1-byte datagram
+const BYTE = 120; // an event source's 1-byte wake-up datagram
 
 /** {@linkcode Port.associate}: the handle belongs to another isolate's port. */
 const FOREIGN = 1;
@@ -108,8 +137,10 @@ const OVERLAPPED = 1; // a packet will come
 const JOB_WAIT = 2; // waiting for a Job object's message
 const POLLING = 3; // an event-source wait retried every POLL_MS
 const POOLED = 4; // a call on a pool Worker
+const CURPOS_WAIT = 5; // I/O at the current position, waiting for the one before it on the handle
 
-let nextId = 1;
+// Queue ids travel in 16 bits of a completion key: freed ids are reused.
+const MAX_QUEUES = 0xffff;
 
 /** The isolate's completion port and the queues that share it. */
 class Port {
@@ -128,6 +159,7 @@ class Port {
   #parkHarvested = false;
   #parkDeadline = Infinity;
   #parked = new Set<IocpBackend>();
+  #wakesSeen = 0;
 
   constructor() {
     const h = this.#k.CreateIoCompletionPort(INVALID_HANDLE, 0n, 0n, 1);
@@ -137,8 +169,15 @@ class Port {
     this.handle = Number(h);
   }
 
+  #freeIds: number[] = [];
+  #nextId = 1;
+
   add(q: IocpBackend): number {
-    const id = nextId++;
+    const id = this.#freeIds.pop() ?? this.#nextId++;
+    if (id > MAX_QUEUES) {
+      this.#nextId--;
+      throw new BackendError("iocp", "SystemResources", undefined, `more than ${MAX_QUEUES} iocp queues are open`);
+    }
     this.#queues.set(id, q);
     return id;
   }
@@ -146,6 +185,7 @@ class Port {
   remove(id: number): void {
     const q = this.#queues.get(id);
     this.#queues.delete(id);
+    this.#freeIds.push(id);
     if (q !== undefined && this.#parked.delete(q) && this.#parked.size === 0) this.wake();
   }
 
@@ -154,14 +194,18 @@ class Port {
    * belongs to another port (another isolate's: its completions would go there), else -errno.
    */
   associate(handle: number): number {
-    if (this.#associated.has(handle)) return 0;
+    // Always asked of the system: a handle this isolate associated may have been closed
+    // elsewhere (another isolate, or code outside the library) and its number reused.
     const r = this.#k.CreateIoCompletionPort(BigInt(handle), BigInt(this.handle), KEY_IO, 0);
     if (r !== 0n) {
       this.#associated.add(handle);
       return 0;
     }
     const e = this.#k.GetLastError();
-    return e === WIN_ERROR.INVALID_PARAMETER ? FOREIGN : -errnoFromWin32(e);
+    if (e !== WIN_ERROR.INVALID_PARAMETER) return -errnoFromWin32(e);
+    // Associated already: with this port if this isolate did it (and nothing closed it since
+    // without the library knowing), else with another isolate's.
+    return this.#associated.has(handle) ? 0 : FOREIGN;
   }
 
   /** `handle` is closed: its number may come back for another handle. */
@@ -186,28 +230,35 @@ class Port {
   drain(q: IocpBackend, ms: number): void {
     const end = ms < 0 ? Infinity : performance.now() + ms;
     let woke = false;
-    for (;;) {
-      this.#harvest();
-      if (q.hasPackets()) return;
-      let wait = ms < 0 ? W32.INFINITE : Math.max(0, Math.floor(end - performance.now()));
-      if (this.#park !== undefined && !this.#parkHarvested) {
-        if (!woke) this.wake();
-        woke = true;
-        wait = Math.min(wait, 2);
+    this.#wakesSeen = 0;
+    try {
+      for (;;) {
+        this.#harvest();
+        if (q.hasPackets()) return;
+        let wait = ms < 0 ? W32.INFINITE : Math.max(0, Math.floor(end - performance.now()));
+        if (this.#park !== undefined && !this.#parkHarvested) {
+          if (!woke) this.wake();
+          woke = true;
+          wait = Math.min(wait, 2);
+        }
+        this.#count[0] = 0;
+        const ok = this.#k.GetQueuedCompletionStatusEx(
+          BigInt(this.handle),
+          this.#entries,
+          ENTRIES,
+          this.#countBytes,
+          wait,
+          0,
+        );
+        if (ok) this.#route(this.#entryView, this.#count[0]);
+        this.#harvest();
+        if (q.hasPackets() || performance.now() >= end) return;
+        if (!ok && wait === W32.INFINITE) return; // the port failed: do not spin
       }
-      this.#count[0] = 0;
-      const ok = this.#k.GetQueuedCompletionStatusEx(
-        BigInt(this.handle),
-        this.#entries,
-        ENTRIES,
-        this.#countBytes,
-        wait,
-        0,
-      );
-      if (ok) this.#route(this.#entryView, this.#count[0]);
-      this.#harvest();
-      if (q.hasPackets() || performance.now() >= end) return;
-      if (!ok && wait === W32.INFINITE) return; // the port failed: do not spin
+    } finally {
+      // This thread took its own wake-up (the park call had not begun to wait): post it again,
+      // or the park call, once it waits, would wait with nothing to end it.
+      if (woke && this.#wakesSeen > 0 && this.#park !== undefined && !this.#parkHarvested) this.wake();
     }
   }
 
@@ -261,11 +312,13 @@ class Port {
       const bytes = view.getUint32(o + 24, true);
       if (key === KEY_IO) {
         for (const q of this.#queues.values()) if (q.owns(ovl)) q.packet(ovl, status, bytes);
+      } else if (key === KEY_WAKE) {
+        this.#wakesSeen++;
       } else if ((key & 0xffn) === KEY_POOL) {
         this.#queues.get(Number((key >> 8n) & 0xffffn))?.poolSignal();
       } else if ((key & 0xffn) === KEY_JOB) {
         const q = this.#queues.get(Number((key >> 8n) & 0xffffn));
-        q?.jobMessage(Number(key >> 32n), bytes);
+        q?.jobMessage(Number(key >> 32n), bytes, ovl); // a job message's OVERLAPPED is the process id
       }
     }
   }
@@ -319,22 +372,27 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   readonly #id: number;
   #flags: Uint8Array = new Uint8Array(0);
   #ops: (Operation | undefined)[] = [];
+  #cap: (Capture | undefined)[] = [];
   #mode = new Uint8Array(0);
+  /** Cancellation was asked while a packet was on its way: a continuation must not go on. */
+  #cancelAsked = new Uint8Array(0);
   /** The handle the overlapped call went to (CancelIoEx needs it). */
   #handle = new Float64Array(0);
   /** A handle this slot owns until it finishes: a reopened file, an accepted socket, a job. */
   #owned = new Float64Array(0);
-  /** A second owned handle (childExit's process). */
-  #owned2 = new Float64Array(0);
-  /** The original file for I/O at the current position (-1: at an offset). */
+  /** The original file for I/O at the current position (-1: at an offset), and that position. */
   #posFile = new Float64Array(0);
   #pos = new Float64Array(0);
   /** Bytes moved so far (recv waitAll continues). */
   #acc = new Float64Array(0);
   /** Native memory a slot's call uses beyond its scratch (AcceptEx's buffer, a WSAMSG, a bounce buffer). */
   #aux: (Uint8Array | undefined)[] = [];
-  /** UTF-16 paths a pool call reads, held until the slot finishes. */
-  #paths: (Uint8Array[] | undefined)[] = [];
+  /**
+   * Per file, the operations at the current position waiting for the one in flight (an entry
+   * exists while one is): the kernel moves the position only when a call completes, so they go
+   * one after another, as the file position lock orders them on Linux.
+   */
+  #curpos = new Map<number, number[]>();
   #running = 0;
   #polls: number[] = [];
   /** The pool job per slot, and the slots with one. */
@@ -375,12 +433,12 @@ export class IocpBackend extends Uringlator implements PoolOwner {
 
   protected onBind(n: number): void {
     this.#ops = new Array(n).fill(undefined);
+    this.#cap = new Array(n).fill(undefined);
     this.#aux = new Array(n).fill(undefined);
-    this.#paths = new Array(n).fill(undefined);
     this.#mode = new Uint8Array(n);
+    this.#cancelAsked = new Uint8Array(n);
     this.#handle = new Float64Array(n);
     this.#owned = new Float64Array(n).fill(-1);
-    this.#owned2 = new Float64Array(n).fill(-1);
     this.#posFile = new Float64Array(n).fill(-1);
     this.#pos = new Float64Array(n);
     this.#acc = new Float64Array(n);
@@ -399,11 +457,13 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     this.wakeFromPark();
   }
 
-  /** A Job object's message for the operation with `userData`. */
-  jobMessage(userData: number, message: number): void {
+  /** A Job object's message for the operation with `userData`, about process `pid`. */
+  jobMessage(userData: number, message: number, pid: number): void {
     if (message !== W32.JOB_OBJECT_MSG_EXIT_PROCESS && message !== W32.JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS) return;
     const slot = userData & 0xffff;
     if (this.#mode[slot] !== JOB_WAIT || this.#ops[slot]?.outId !== userData) return;
+    // The child's own children join its job: only the child's exit ends the wait.
+    if (pid !== this.#cap[slot]!.fd) return;
     this.#inbox.push(slot, -1, 0);
     this.wakeFromPark();
   }
@@ -420,70 +480,92 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     return !kinds.includes("poll") && !kinds.includes("splice");
   }
 
+  // Captures what the start needs, so that fields changed after queueing change nothing, and
+  // returns it: the queue keeps it (and every buffer in it) until the completion.
   protected encode(op: Operation, _code: number, slot: number): unknown {
     this.#ops[slot] = op;
     this.#mode[slot] = IDLE;
-    if (op.kind === "poll" || op.kind === "splice") this.#flags[slot] |= SLOT_UNSUPPORTED;
-    return undefined; // the queue keeps `op`, and with it every buffer it names
-  }
-
-  protected start(slot: number): void {
-    const op = this.#ops[slot]!;
-    const r = this.#begin(op, slot);
-    if (r !== undefined) this.finish(slot, r);
-  }
-
-  // Starts `op`; returns its result when it completed at once, undefined when a packet will come.
-  #begin(op: Operation, slot: number): number | undefined {
-    const k = this.#k;
+    this.#cancelAsked[slot] = 0;
+    const c = new Capture();
+    this.#cap[slot] = c;
     switch (op.kind) {
       case "poll":
       case "splice":
-        return -EOPNOTSUPP;
+        this.#flags[slot] |= SLOT_UNSUPPORTED;
+        break;
       case "fsync":
-        return this.#pooled(slot, JOB.winFsync, op.file);
-      case "read":
+        c.fd = op.file;
+        break;
       case "readTty":
+        c.fd = op.tty;
+        c.buf = op.buffer;
+        break;
+      case "read":
       case "write":
+        c.fd = op.file;
+        c.buf = op.buffer;
+        c.offset = op.offset;
+        break;
       case "readv":
       case "writev":
-        return this.#fileIo(op, slot);
+        c.fd = op.file;
+        c.iov = [...op.iov];
+        c.offset = op.offset;
+        break;
       case "accept":
-        return this.#accept(op.socket, slot);
+        c.fd = op.socket;
+        c.buf = op.outAddr;
+        break;
       case "connect":
-        return this.#connect(op.socket, op.addr, op.addrlen, slot);
       case "bind":
-        return this.#wsResult(this.#ws.bind(BigInt(op.socket), op.addr, op.addrlen));
+        c.fd = op.socket;
+        c.buf = op.addr;
+        c.len = op.addrlen;
+        break;
       case "listen":
-        return this.#wsResult(this.#ws.listen(BigInt(op.socket), op.backlog));
+        c.fd = op.socket;
+        c.len = op.backlog;
+        break;
       case "shutdown":
-        return this.#wsResult(
-          this.#ws.shutdown(BigInt(op.socket), op.how === "recv" ? 0 : op.how === "send" ? 1 : 2),
-        );
-      case "socket": {
-        const s = this.#ws.WSASocketW(
-          op.domain,
-          op.flags,
-          op.protocol,
-          0n,
-          0,
-          WS.WSA_FLAG_OVERLAPPED | WS.WSA_FLAG_NO_HANDLE_INHERIT,
-        );
-        return s === INVALID_SOCKET ? -errnoFromWin32(this.#ws.WSAGetLastError()) : Number(s);
-      }
+        c.fd = op.socket;
+        c.flags = op.how === "recv" ? 0 : op.how === "send" ? 1 : 2;
+        break;
+      case "socket":
+        c.n0 = op.domain;
+        c.n1 = op.flags;
+        c.n2 = op.protocol;
+        break;
       case "closeSocket":
-        k.CancelIoEx(BigInt(op.socket), 0n);
-        this.#port.forget(op.socket);
-        return this.#wsResult(this.#ws.closesocket(BigInt(op.socket)));
+        c.fd = op.socket;
+        break;
       case "recv":
+        c.fd = op.socket;
+        c.buf = op.buffer;
+        c.flags = (op.flags.peek ? WIN_MSG.PEEK : 0) | (op.flags.oob ? WIN_MSG.OOB : 0);
+        c.waitAll = op.flags.waitAll === true;
+        break;
       case "send":
-        return this.#transfer(op, slot, 0);
+        c.fd = op.socket;
+        c.buf = op.buffer;
+        c.flags = (op.flags.oob ? WIN_MSG.OOB : 0) | (op.flags.dontRoute ? WIN_MSG.DONTROUTE : 0);
+        break;
       case "recvMsg":
-      case "sendMsg":
-        return this.#message(op, slot);
+      case "sendMsg": {
+        const m = op.kind === "recvMsg" ? op.outMsg : op.msg;
+        c.fd = op.socket;
+        c.iov = [...m.iov];
+        c.name = m.name;
+        c.namelen = op.kind === "recvMsg" ? (m.name?.byteLength ?? 0) : m.namelen;
+        c.control = m.control;
+        c.controllen = op.kind === "recvMsg" ? (m.control?.byteLength ?? 0) : m.controllen;
+        c.flags = op.kind === "recvMsg"
+          ? (op.flags.peek ? WIN_MSG.PEEK : 0)
+          : (op.flags.oob ? WIN_MSG.OOB : 0) | (op.flags.dontRoute ? WIN_MSG.DONTROUTE : 0);
+        break;
+      }
       case "openAt": {
-        const p = this.#keepPath(slot, op.dir, op.path);
-        if (p < 0) return p;
+        c.fd = op.dir;
+        this.#capturePath(c, op.dir, op.path);
         const f = op.flags;
         const mode = f.mode ?? "read_only";
         let access = 0;
@@ -494,66 +576,148 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         else if (f.create && f.truncate) disposition = W32.CREATE_ALWAYS;
         else if (f.create) disposition = W32.OPEN_ALWAYS;
         else if (f.truncate) disposition = W32.TRUNCATE_EXISTING;
-        const flags = (f.directory ? OPEN_DIRECTORY : 0) | (mode !== "read_only" ? OPEN_WRITE : 0);
-        return this.#pooled(slot, JOB.winOpen, p, access >>> 0, disposition, flags);
+        c.n0 = access >>> 0;
+        c.n1 = disposition;
+        c.n2 = (f.directory ? OPEN_DIRECTORY : 0) | (mode !== "read_only" ? OPEN_WRITE : 0);
+        break;
       }
       case "closeFile":
+        c.fd = op.file;
+        break;
       case "closeDir":
-        this.#port.forget(op.kind === "closeFile" ? op.file : op.dir);
-        return k.CloseHandle(BigInt(op.kind === "closeFile" ? op.file : op.dir)) ? 0 : this.#lastError();
-      case "renameAt": {
-        const from = this.#keepPath(slot, op.oldDir, op.oldPath);
-        if (from < 0) return from;
-        const to = this.#keepPath(slot, op.newDir, op.newPath);
-        if (to < 0) return to;
-        return this.#pooled(slot, JOB.winRename, from, to);
-      }
-      case "unlinkAt": {
-        const p = this.#keepPath(slot, op.dir, op.path);
-        return p < 0 ? p : this.#pooled(slot, JOB.winUnlink, p, op.removeDir ? 1 : 0);
-      }
-      case "mkdirAt": {
-        const p = this.#keepPath(slot, op.dir, op.path);
-        return p < 0 ? p : this.#pooled(slot, JOB.winMkdir, p);
-      }
+        c.fd = op.dir;
+        break;
+      case "renameAt":
+        this.#capturePath(c, op.oldDir, op.oldPath);
+        this.#capturePath(c, op.newDir, op.newPath);
+        break;
+      case "unlinkAt":
+        this.#capturePath(c, op.dir, op.path);
+        c.flags = op.removeDir ? 1 : 0;
+        break;
+      case "mkdirAt":
+        this.#capturePath(c, op.dir, op.path);
+        break;
       case "symlinkAt": {
-        const link = this.#keepPath(slot, op.dir, op.linkPath);
-        if (link < 0) return link;
-        // The target as written goes into the link; as seen from the link's directory, it says
-        // whether the link is a directory link.
-        const text = pathString(op.target).replaceAll("/", "\\");
-        const target = wide(text);
-        if (target === undefined) return -EINVAL;
-        this.#paths[slot]!.push(target);
-        const seen = this.#keepPath(slot, op.dir, op.target);
-        if (seen < 0) return seen;
-        return this.#pooled(slot, JOB.winSymlink, link, addressOf(target), seen);
+        // The link; the target as written (it goes into the link); the target as seen from
+        // the link's directory, which says whether the link is a directory link.
+        this.#capturePath(c, op.dir, op.linkPath);
+        const target = wide(pathString(op.target).replaceAll("/", "\\"));
+        if (target === undefined) c.err ||= -EINVAL;
+        else c.paths!.push(target);
+        this.#capturePath(c, op.dir, op.target);
+        break;
       }
       case "childExit":
-        return this.#childExit(op.child, op.outId, slot);
-      case "notifyEventSource": {
-        op.source.notify();
-        return 0;
-      }
+        c.fd = op.child;
+        break;
+      case "notifyEventSource":
       case "waitEventSource":
-        return this.#eventWait(op.source.fd, slot);
       case "closeEventSource":
-        this.#port.forget(op.source.fd);
+        c.fd = op.source.fd;
+        break;
+    }
+    return c;
+  }
+
+  // Resolves `path` relative to `dir` to a UTF-16 string kept in the capture.
+  #capturePath(c: Capture, dir: number, path: Path): void {
+    const p = this.#path(dir, path);
+    if (typeof p === "number") {
+      c.err ||= p;
+      return;
+    }
+    if (c.paths === null) c.paths = [p];
+    else c.paths.push(p);
+  }
+
+  protected start(slot: number): void {
+    let r: number | undefined;
+    try {
+      const c = this.#cap[slot]!;
+      r = c.err < 0 ? c.err : this.#begin(this.#ops[slot]!, c, slot);
+    } catch {
+      // Nothing here should throw; if something does, the operation fails rather than stays
+      // running forever (and the queue's close waits for it forever).
+      if (this.#mode[slot] !== IDLE) return;
+      r = -EIO;
+    }
+    if (r !== undefined) this.finish(slot, r);
+  }
+
+  // Starts `op`; returns its result when it completed at once, undefined when it will complete later.
+  #begin(op: Operation, c: Capture, slot: number): number | undefined {
+    const k = this.#k;
+    switch (op.kind) {
+      case "poll":
+      case "splice":
+        return -EOPNOTSUPP;
+      case "fsync": {
+        // FlushFileBuffers needs write access; Linux flushes through any fd. A handle that
+        // cannot write has nothing of its own to flush.
+        const access = this.#query(c.fd, W32.FileAccessInformation);
+        if (access >= 0 && (access & (W32.FILE_WRITE_DATA | W32.FILE_APPEND_DATA)) === 0) return 0;
+        return this.#pooled(slot, JOB.winFsync, c.fd);
+      }
+      case "read":
+      case "readTty":
+      case "write":
+      case "readv":
+      case "writev":
+        return this.#fileIo(op.kind, c, slot);
+      case "accept":
+        return this.#accept(c.fd, slot);
+      case "connect":
+        return this.#connect(c.fd, c.buf!, c.len, slot);
+      case "bind":
+        return this.#wsResult(this.#ws.bind(BigInt(c.fd), c.buf!, c.len));
+      case "listen":
+        return this.#wsResult(this.#ws.listen(BigInt(c.fd), c.len));
+      case "shutdown":
+        return this.#wsResult(this.#ws.shutdown(BigInt(c.fd), c.flags));
+      case "socket": {
+        const s = this.#ws.WSASocketW(c.n0, c.n1, c.n2, 0n, 0, WS.WSA_FLAG_OVERLAPPED | WS.WSA_FLAG_NO_HANDLE_INHERIT);
+        return s === INVALID_SOCKET ? -errnoFromWin32(this.#ws.WSAGetLastError()) : Number(s);
+      }
+      case "closeSocket":
+        k.CancelIoEx(BigInt(c.fd), 0n);
+        this.#port.forget(c.fd);
+        return this.#wsResult(this.#ws.closesocket(BigInt(c.fd)));
+      case "recv":
+      case "send":
+        return this.#transfer(op.kind === "recv", c, slot, 0);
+      case "recvMsg":
+      case "sendMsg":
+        return this.#message(op.kind === "recvMsg", c, slot);
+      case "openAt":
+        return this.#pooled(slot, JOB.winOpen, addressOf(c.paths![0]), c.n0, c.n1, c.n2);
+      case "closeFile":
+      case "closeDir":
+        this.#port.forget(c.fd);
+        return k.CloseHandle(BigInt(c.fd)) ? 0 : this.#lastError();
+      case "renameAt":
+        return this.#pooled(slot, JOB.winRename, addressOf(c.paths![0]), addressOf(c.paths![1]));
+      case "unlinkAt":
+        return this.#pooled(slot, JOB.winUnlink, addressOf(c.paths![0]), c.flags);
+      case "mkdirAt":
+        return this.#pooled(slot, JOB.winMkdir, addressOf(c.paths![0]));
+      case "symlinkAt": {
+        const [link, target, seen] = c.paths!;
+        return this.#pooled(slot, JOB.winSymlink, addressOf(link), addressOf(target), addressOf(seen));
+      }
+      case "childExit":
+        return this.#childExit(c.fd, op.outId, slot);
+      case "notifyEventSource":
+        return eventNotify(c.fd);
+      case "waitEventSource":
+        return this.#eventWait(c.fd, slot);
+      case "closeEventSource":
+        this.#port.forget(c.fd);
         op.source.close();
         return 0;
       default:
         return -EOPNOTSUPP;
     }
-  }
-
-  // `path` relative to `dir` as a UTF-16 string kept with the slot; its address, or -errno.
-  #keepPath(slot: number, dir: number, path: Path): number {
-    const p = this.#path(dir, path);
-    if (typeof p === "number") return p;
-    const kept = this.#paths[slot];
-    if (kept === undefined) this.#paths[slot] = [p];
-    else kept.push(p);
-    return addressOf(p);
   }
 
   // A call for the pool: its Worker posts a packet with this queue's key when it is done. When
@@ -619,12 +783,11 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     if (this.#mode[slot] !== POOLED) return;
     this.#mode[slot] = IDLE;
     this.#running--;
-    const op = this.#ops[slot]!;
+    const kind = this.#ops[slot]!.kind;
     if (
-      res >= 0 && (op.kind === "read" || op.kind === "write" || op.kind === "readv" || op.kind === "writev" ||
-        op.kind === "readTty")
+      res >= 0 && (kind === "read" || kind === "write" || kind === "readv" || kind === "writev" || kind === "readTty")
     ) {
-      res = this.#ioDone(op, slot, res);
+      res = this.#ioDone(kind, this.#cap[slot]!, slot, res);
     }
     this.finish(slot, res);
   }
@@ -660,41 +823,45 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   #afterCall(ok: number, slot: number, handle: number, wsa: boolean): number | undefined {
     if (ok) return this.#issued(slot, handle);
     const e = wsa ? this.#ws.WSAGetLastError() : this.#k.GetLastError();
-    if (e === WIN_ERROR.IO_PENDING) return this.#issued(slot, handle);
+    // A warning (a datagram or message larger than the buffer) is a completion too: its packet
+    // comes, and says how much was moved.
+    if (e === WIN_ERROR.IO_PENDING || e === WIN_ERROR.WSAEMSGSIZE || e === WIN_ERROR.MORE_DATA) {
+      return this.#issued(slot, handle);
+    }
     return -errnoFromWin32(e);
   }
 
   #fileIo(
-    op: Operation & { kind: "read" | "readTty" | "write" | "readv" | "writev" },
+    kind: "read" | "readTty" | "write" | "readv" | "writev",
+    c: Capture,
     slot: number,
   ): number | undefined {
     const k = this.#k;
-    const original = op.kind === "readTty" ? op.tty : op.file;
+    const original = c.fd;
     const h = BigInt(original);
-    const writing = op.kind === "write" || op.kind === "writev";
+    const writing = kind === "write" || kind === "writev";
     const type = k.GetFileType(h);
     if (type === 0 && k.GetLastError() !== 0) return -EBADF;
     const mode = this.#query(original, W32.FileModeInformation);
     if (mode < 0) return mode;
     // The buffer: the op's own, or a bounce buffer for readv and writev.
     let buffer: Uint8Array;
-    if (op.kind === "readv" || op.kind === "writev") {
+    if (c.iov !== null) {
       let total = 0;
-      for (const b of op.iov) total += b.byteLength;
+      for (const b of c.iov) total += b.byteLength;
       buffer = stableBytes(total);
-      if (op.kind === "writev") {
+      if (writing) {
         let o = 0;
-        for (const b of op.iov) {
+        for (const b of c.iov) {
           buffer.set(b, o);
           o += b.byteLength;
         }
       }
       this.#aux[slot] = buffer;
     } else {
-      buffer = op.buffer;
+      buffer = c.buf!;
     }
     let target = original;
-    const offset = op.kind === "readTty" ? -1 : op.offset;
     this.#posFile[slot] = -1;
     if (type === W32.FILE_TYPE_DISK) {
       const access = this.#query(original, W32.FileAccessInformation);
@@ -704,22 +871,31 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       ) {
         return -EBADF;
       }
+      let at = c.offset;
+      if (at < 0) {
+        // At the current position: after the one in flight on this file, if any.
+        const waiting = this.#curpos.get(original);
+        if (waiting !== undefined) {
+          waiting.push(slot);
+          this.#mode[slot] = CURPOS_WAIT;
+          return undefined;
+        }
+        const pos = new BigInt64Array(1);
+        if (!k.SetFilePointerEx(h, 0n, new Uint8Array(pos.buffer), W32.FILE_CURRENT)) return this.#lastError();
+        at = Number(pos[0]);
+      }
       const re = k.ReOpenFile(h, access, W32.FILE_SHARE_ALL, W32.FILE_FLAG_OVERLAPPED);
       if (re === INVALID_HANDLE || re === 0n) return this.#lastError();
       target = Number(re);
       this.#owned[slot] = target;
       const a = this.#port.associate(target);
       if (a !== 0) return a < 0 ? a : -EXDEV;
-      let at = offset;
-      if (offset < 0) {
-        const pos = new BigInt64Array(1);
-        if (!k.SetFilePointerEx(h, 0n, new Uint8Array(pos.buffer), W32.FILE_CURRENT)) return this.#lastError();
-        at = Number(pos[0]);
+      this.#ovl(slot);
+      this.#setOffset(slot, at);
+      if (c.offset < 0) {
         this.#posFile[slot] = original;
         this.#pos[slot] = at;
       }
-      this.#ovl(slot);
-      this.#setOffset(slot, at);
     } else if ((mode & (W32.FILE_SYNCHRONOUS_IO_ALERT | W32.FILE_SYNCHRONOUS_IO_NONALERT)) !== 0) {
       // A synchronous pipe or console: no overlapped I/O is possible; a pool Worker makes the
       // blocking call, and counts into the slot's scratch.
@@ -732,7 +908,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         writing ? 1 : 0,
         this.scratchAddress + slot * SLOT_SCRATCH + DWORD,
       );
-      return r === undefined ? r : r < 0 ? r : this.#ioDone(op, slot, r);
+      return r === undefined ? r : r < 0 ? r : this.#ioDone(kind, c, slot, r);
     } else {
       const a = this.#port.associate(original);
       if (a !== 0) return a < 0 ? a : -EXDEV;
@@ -742,31 +918,62 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     const ok = writing
       ? k.WriteFile(BigInt(target), BigInt(addressOf(buffer)), buffer.byteLength, 0n, BigInt(ovl))
       : k.ReadFile(BigInt(target), BigInt(addressOf(buffer)), buffer.byteLength, 0n, BigInt(ovl));
-    if (ok) return this.#issued(slot, target);
-    const e = k.GetLastError();
-    if (e === WIN_ERROR.IO_PENDING) return this.#issued(slot, target);
-    if (!writing && (e === WIN_ERROR.HANDLE_EOF || e === WIN_ERROR.BROKEN_PIPE)) return this.#ioDone(op, slot, 0);
-    return -errnoFromWin32(e);
+    let r: number | undefined;
+    if (ok) {
+      r = this.#issued(slot, target);
+    } else {
+      const e = k.GetLastError();
+      if (e === WIN_ERROR.IO_PENDING || e === WIN_ERROR.MORE_DATA) r = this.#issued(slot, target);
+      else if (!writing && (e === WIN_ERROR.HANDLE_EOF || e === WIN_ERROR.BROKEN_PIPE)) r = 0;
+      else r = -errnoFromWin32(e);
+    }
+    if (this.#posFile[slot] >= 0) {
+      if (r === undefined) this.#curpos.set(original, []);
+      else this.#posFile[slot] = -1; // done at once (0 bytes, or failed): the position stays
+    }
+    return r === undefined || r < 0 ? r : this.#ioDone(kind, c, slot, r);
   }
 
-  // A file transfer moved `n` bytes: scatter a readv, move the current position.
-  #ioDone(op: Operation, slot: number, n: number): number {
-    if (op.kind === "readv") {
+  // A file transfer moved `n` bytes: scatter a readv.
+  #ioDone(kind: string, c: Capture, slot: number, n: number): number {
+    if (kind === "readv") {
       const src = this.#aux[slot]!;
       let o = 0;
-      for (const b of op.iov) {
+      for (const b of c.iov!) {
         if (o >= n) break;
         const m = Math.min(b.byteLength, n - o);
         b.set(src.subarray(o, o + m));
         o += m;
       }
     }
+    return n;
+  }
+
+  // The I/O at the current position in `slot` is over (`n` bytes moved, or failed): move the
+  // position, and start the next one waiting on the file.
+  #curposDone(slot: number, n: number): void {
     const file = this.#posFile[slot];
-    if (file >= 0) {
+    if (file < 0) return;
+    this.#posFile[slot] = -1;
+    if (n > 0) {
       const pos = new BigInt64Array(1);
       this.#k.SetFilePointerEx(BigInt(file), BigInt(this.#pos[slot] + n), new Uint8Array(pos.buffer), W32.FILE_BEGIN);
     }
-    return n;
+    const waiting = this.#curpos.get(file);
+    this.#curpos.delete(file);
+    if (waiting === undefined) return;
+    while (waiting.length > 0) {
+      const next = waiting.shift()!;
+      this.#mode[next] = IDLE;
+      const r = this.#fileIo(this.#ops[next]!.kind as "read", this.#cap[next]!, next);
+      if (r === undefined) {
+        // In flight (or waiting again): the rest waits behind it.
+        const now = this.#curpos.get(file);
+        if (now !== undefined) now.push(...waiting);
+        return;
+      }
+      this.finish(next, r);
+    }
   }
 
   // NtQueryInformationFile of one ULONG (mode or access flags); -errno on failure.
@@ -806,6 +1013,19 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   }
 
   #connect(socket: number, addr: Uint8Array, addrlen: number, slot: number): number | undefined {
+    // ConnectEx is for connection-oriented sockets; a datagram socket's connect only sets its
+    // peer, at once.
+    const type = new Int32Array(1);
+    const typeLen = new Int32Array([4]);
+    const t = this.#ws.getsockopt(
+      BigInt(socket),
+      WS.SOL_SOCKET,
+      WS.SO_TYPE,
+      new Uint8Array(type.buffer),
+      new Uint8Array(typeLen.buffer),
+    );
+    if (t !== 0) return -errnoFromWin32(this.#ws.WSAGetLastError());
+    if (type[0] !== 1 /* SOCK_STREAM */) return this.#wsResult(this.#ws.connect(BigInt(socket), addr, addrlen));
     const a = this.#port.associate(socket);
     if (a !== 0) return a < 0 ? a : -EXDEV;
     // ConnectEx wants a bound socket: bind the wildcard address of the family, unless bound.
@@ -823,74 +1043,67 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     return this.#afterCall(ok, slot, socket, true);
   }
 
-  #transfer(op: Operation & { kind: "recv" | "send" }, slot: number, done: number): number | undefined {
-    const s = op.socket;
+  #transfer(recv: boolean, c: Capture, slot: number, done: number): number | undefined {
+    const s = c.fd;
     const a = this.#port.associate(s);
     if (a !== 0) return a < 0 ? a : -EXDEV;
     this.#acc[slot] = done;
+    const buffer = c.buf!;
     const base = slot * SLOT_SCRATCH;
     const v = this.scratchView;
-    v.setUint32(base + WSABUF, op.buffer.byteLength - done, true);
-    v.setBigUint64(base + WSABUF + 8, BigInt(addressOf(op.buffer) + done), true);
+    v.setUint32(base + WSABUF, buffer.byteLength - done, true);
+    v.setBigUint64(base + WSABUF + 8, BigInt(addressOf(buffer) + done), true);
     const ovl = this.#ovl(slot);
     const wsabuf = BigInt(this.scratchAddress + base + WSABUF);
     let r: number;
-    if (op.kind === "recv") {
-      const f = op.flags;
-      v.setUint32(base + DWORD, (f.peek ? WIN_MSG.PEEK : 0) | (f.oob ? WIN_MSG.OOB : 0), true);
+    if (recv) {
+      v.setUint32(base + DWORD, c.flags, true);
       r = this.#ws.WSARecv(BigInt(s), wsabuf, 1, 0n, BigInt(this.scratchAddress + base + DWORD), BigInt(ovl), 0n);
     } else {
-      const f = op.flags;
-      r = this.#ws.WSASend(
-        BigInt(s),
-        wsabuf,
-        1,
-        0n,
-        (f.oob ? WIN_MSG.OOB : 0) | (f.dontRoute ? WIN_MSG.DONTROUTE : 0),
-        BigInt(ovl),
-        0n,
-      );
+      r = this.#ws.WSASend(BigInt(s), wsabuf, 1, 0n, c.flags, BigInt(ovl), 0n);
     }
     return this.#afterCall(r === 0 ? 1 : 0, slot, s, true);
   }
 
-  #message(op: Operation & { kind: "recvMsg" | "sendMsg" }, slot: number): number | undefined {
-    const s = op.socket;
+  #message(recv: boolean, c: Capture, slot: number): number | undefined {
+    const s = c.fd;
     const a = this.#port.associate(s);
     if (a !== 0) return a < 0 ? a : -EXDEV;
-    const msg = op.kind === "recvMsg" ? op.outMsg : op.msg;
+    const iov = c.iov!;
     // WSAMSG (56 bytes), then its WSABUF array.
-    const mem = stableBytes(56 + 16 * msg.iov.length);
+    const mem = stableBytes(56 + 16 * iov.length);
     const v = new DataView(mem.buffer);
     const at = addressOf(mem);
-    if (msg.name !== null) {
-      v.setBigUint64(0, BigInt(addressOf(msg.name)), true);
-      v.setInt32(8, op.kind === "recvMsg" ? msg.name.byteLength : msg.namelen, true);
+    if (c.name !== null) {
+      v.setBigUint64(0, BigInt(addressOf(c.name)), true);
+      v.setInt32(8, c.namelen, true);
     }
     v.setBigUint64(16, BigInt(at + 56), true);
-    v.setUint32(24, msg.iov.length, true);
-    msg.iov.forEach((b, i) => {
+    v.setUint32(24, iov.length, true);
+    iov.forEach((b, i) => {
       v.setUint32(56 + 16 * i, b.byteLength, true);
       v.setBigUint64(56 + 16 * i + 8, BigInt(addressOf(b)), true);
     });
-    if (msg.control !== null) {
-      v.setUint32(32, op.kind === "recvMsg" ? msg.control.byteLength : msg.controllen, true);
-      v.setBigUint64(40, BigInt(addressOf(msg.control)), true);
+    if (c.control !== null) {
+      v.setUint32(32, c.controllen, true);
+      v.setBigUint64(40, BigInt(addressOf(c.control)), true);
     }
     this.#aux[slot] = mem;
     const ovl = this.#ovl(slot);
     let r: number;
-    if (op.kind === "recvMsg") {
-      v.setUint32(48, op.flags.peek ? WIN_MSG.PEEK : 0, true);
+    if (recv) {
+      v.setUint32(48, c.flags, true);
       r = winsockExtensions(s).WSARecvMsg.call(BigInt(s), BigInt(at), 0n, BigInt(ovl), 0n);
     } else {
-      r = this.#ws.WSASendMsg(BigInt(s), BigInt(at), op.flags.oob ? WIN_MSG.OOB : 0, 0n, BigInt(ovl), 0n);
+      r = this.#ws.WSASendMsg(BigInt(s), BigInt(at), c.flags, 0n, BigInt(ovl), 0n);
     }
     return this.#afterCall(r === 0 ? 1 : 0, slot, s, true);
   }
 
+  // Takes a count of the event source whose socket is `socket`, or waits for its wake-up.
   #eventWait(socket: number, slot: number): number | undefined {
-    if (eventTry(socket)) return 0;
+    const got = eventTry(socket);
+    if (got !== 0) return got < 0 ? got : 0;
     const a = this.#port.associate(socket);
     if (a < 0) return a;
     if (a === FOREIGN) {
@@ -920,13 +1133,10 @@ export class IocpBackend extends Uringlator implements PoolOwner {
 
   #childExit(pid: number, userData: number, slot: number): number | undefined {
     const k = this.#k;
-    const proc = k.OpenProcess(
-      W32.SYNCHRONIZE | W32.PROCESS_QUERY_LIMITED_INFORMATION | W32.PROCESS_SET_QUOTA | W32.PROCESS_TERMINATE,
-      0,
-      pid,
-    );
-    if (proc === 0n) return this.#lastError();
-    this.#owned2[slot] = Number(proc);
+    // Only a child of this isolate's `aio.posix.spawn`, whose handle it kept: a pid alone could
+    // name any process, or a new one that reused it.
+    const proc = childHandle(pid);
+    if (proc === undefined) return -ECHILD;
     if (k.WaitForSingleObject(proc, 0) === W32.WAIT_OBJECT_0) return this.#exited(slot);
     const job = k.CreateJobObjectW(0n, 0n);
     if (job === 0n) return this.#lastError();
@@ -954,28 +1164,34 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     return undefined;
   }
 
-  // The child of `slot` exited: its code goes where finalize reads a siginfo (CLD_EXITED).
+  // The child of `slot` exited: its code goes where finalize reads a siginfo (CLD_EXITED), and
+  // its handle is let go (the child is reaped).
   #exited(slot: number): number {
+    const pid = this.#cap[slot]!.fd;
+    const proc = childHandle(pid)!;
     const code = new Uint32Array(1);
     const base = slot * SLOT_SCRATCH;
     this.scratchView.setInt32(base + 8, 1, true);
-    if (!this.#k.GetExitCodeProcess(BigInt(this.#owned2[slot]), new Uint8Array(code.buffer))) return this.#lastError();
+    if (!this.#k.GetExitCodeProcess(proc, new Uint8Array(code.buffer))) return this.#lastError();
     this.scratchView.setInt32(base + 24, code[0] | 0, true);
+    childReaped(pid);
     return 0;
   }
 
   // A packet for `slot`: its result, or a continuation.
   #complete(slot: number, status: number, bytes: number): void {
     const mode = this.#mode[slot];
-    if (mode === IDLE) return;
+    if (mode !== OVERLAPPED && mode !== JOB_WAIT) return;
     this.#mode[slot] = IDLE;
     this.#running--;
-    const op = this.#ops[slot]!;
     if (mode === JOB_WAIT) return this.finish(slot, this.#exited(slot));
+    const op = this.#ops[slot]!;
+    const c = this.#cap[slot]!;
+    const reading = op.kind === "read" || op.kind === "readTty" || op.kind === "readv";
     let res: number;
     if (status === NTSTATUS.SUCCESS || status === NTSTATUS.BUFFER_OVERFLOW) {
       res = bytes;
-    } else if (status === NTSTATUS.END_OF_FILE || (status === NTSTATUS.PIPE_BROKEN && op.kind !== "write")) {
+    } else if (status === NTSTATUS.END_OF_FILE || (status === NTSTATUS.PIPE_BROKEN && reading)) {
       res = 0;
     } else {
       res = -errnoFromNtstatus(status, (s) => this.#nt.RtlNtStatusToDosError(s));
@@ -986,23 +1202,28 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       case "readv":
       case "write":
       case "writev":
-        if (res >= 0) res = this.#ioDone(op, slot, res);
+        if (res >= 0) res = this.#ioDone(op.kind, c, slot, res);
+        this.#curposDone(slot, res);
         break;
-      case "recv":
-        if (res > 0 && op.flags.waitAll && this.#acc[slot] + res < op.buffer.byteLength) {
-          const r = this.#transfer(op, slot, this.#acc[slot] + res);
+      case "recv": {
+        const acc = this.#acc[slot];
+        if (res > 0 && c.waitAll && acc + res < c.buf!.byteLength && !this.#cancelAsked[slot]) {
+          const r = this.#transfer(true, c, slot, acc + res);
           if (r === undefined) return;
-          res = r;
+          res = r < 0 && acc + res > 0 ? acc + res : r;
         } else if (res >= 0) {
-          res += this.#acc[slot];
+          res += acc;
+        } else if (acc > 0) {
+          res = acc; // canceled or failed after some bytes: they are the result, as on io_uring
         }
         break;
+      }
       case "accept":
-        res = res < 0 ? res : this.#accepted(op.socket, op.outAddr, slot);
+        res = res < 0 ? res : this.#accepted(c.fd, c.buf, slot);
         break;
       case "connect":
         if (res >= 0) {
-          this.#ws.setsockopt(BigInt(op.socket), WS.SOL_SOCKET, WS.SO_UPDATE_CONNECT_CONTEXT, new Uint8Array(0), 0);
+          this.#ws.setsockopt(BigInt(c.fd), WS.SOL_SOCKET, WS.SO_UPDATE_CONNECT_CONTEXT, new Uint8Array(0), 0);
           res = 0;
         }
         break;
@@ -1010,13 +1231,24 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         if (res >= 0) {
           const mem = new DataView(this.#aux[slot]!.buffer);
           const base = slot * SLOT_SCRATCH;
+          const truncated = status === NTSTATUS.BUFFER_OVERFLOW ? WIN_MSG.TRUNC : 0;
           this.scratchView.setUint32(base + 8, mem.getInt32(8, true), true);
           this.scratchView.setBigUint64(base + 40, BigInt(mem.getUint32(32, true)), true);
-          this.scratchView.setInt32(base + 48, mem.getUint32(48, true), true);
+          this.scratchView.setInt32(base + 48, mem.getUint32(48, true) | truncated, true);
         }
         break;
       case "waitEventSource":
-        if (res > 0) res = 0;
+        if (res >= 0) {
+          // A wake-up: take a count; none (another waiter took it): wait again.
+          const got = eventTry(c.fd);
+          if (got === 0 && !this.#cancelAsked[slot]) {
+            const r = this.#eventWait(c.fd, slot);
+            if (r === undefined) return;
+            res = r;
+          } else {
+            res = got < 0 ? got : got === 1 ? 0 : -ECANCELED;
+          }
+        }
         break;
     }
     this.finish(slot, res);
@@ -1042,10 +1274,13 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   protected abort(slot: number): number {
     switch (this.#mode[slot]) {
       case OVERLAPPED: {
+        this.#cancelAsked[slot] = 1;
         const ovl = this.scratchAddress + slot * SLOT_SCRATCH + OVL;
         if (this.#k.CancelIoEx(BigInt(this.#handle[slot]), BigInt(ovl))) return ABORT_ASKED;
-        // ERROR_NOT_FOUND: it has completed, and its packet is on the way.
-        return ABORT_FAILED;
+        // ERROR_NOT_FOUND: it has completed, and its packet is on the way. An operation that
+        // would go on from it (recv waitAll, an event-source wait) stops there instead.
+        const kind = this.#ops[slot]!.kind;
+        return (kind === "recv" && this.#cap[slot]!.waitAll) || kind === "waitEventSource" ? ABORT_ASKED : ABORT_FAILED;
       }
       case JOB_WAIT:
         this.#mode[slot] = IDLE;
@@ -1055,6 +1290,14 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         this.#mode[slot] = IDLE;
         this.#polls.splice(this.#polls.indexOf(slot), 1);
         return ABORT_DONE;
+      case CURPOS_WAIT: {
+        for (const list of this.#curpos.values()) {
+          const i = list.indexOf(slot);
+          if (i >= 0) list.splice(i, 1);
+        }
+        this.#mode[slot] = IDLE;
+        return ABORT_DONE;
+      }
       case POOLED: {
         const pool = posixPool();
         const job = this.#job[slot];
@@ -1085,10 +1328,11 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     let any = false;
     for (let i = this.#polls.length - 1; i >= 0; i--) {
       const slot = this.#polls[i];
-      if (!eventTry(this.#handle[slot])) continue;
+      const got = eventTry(this.#handle[slot]);
+      if (got === 0) continue;
       this.#polls.splice(i, 1);
       this.#mode[slot] = IDLE;
-      this.finish(slot, 0);
+      this.finish(slot, got < 0 ? got : 0);
       any = true;
     }
     return any;
@@ -1116,22 +1360,16 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   }
 
   protected release(slot: number): void {
-    const k = this.#k;
-    const ws = this.#ws;
     const op = this.#ops[slot];
     if (this.#owned[slot] >= 0) {
-      if (op?.kind === "accept") ws.closesocket(BigInt(this.#owned[slot]));
-      else k.CloseHandle(BigInt(this.#owned[slot]));
+      if (op?.kind === "accept") this.#ws.closesocket(BigInt(this.#owned[slot]));
+      else this.#k.CloseHandle(BigInt(this.#owned[slot]));
       this.#port.forget(this.#owned[slot]);
       this.#owned[slot] = -1;
     }
-    if (this.#owned2[slot] >= 0) {
-      k.CloseHandle(BigInt(this.#owned2[slot]));
-      this.#owned2[slot] = -1;
-    }
     this.#ops[slot] = undefined;
+    this.#cap[slot] = undefined;
     this.#aux[slot] = undefined;
-    this.#paths[slot] = undefined;
   }
 
   /** Resolves when a completion may be available, leaving the event loop free while it waits. */
@@ -1164,7 +1402,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     this.#port.remove(this.#id);
   }
 
-  // Opens `path` relative to `dir` as CreateFileW wants it.
+  // `path` relative to `dir`, as CreateFileW wants it; -errno if `dir` is no directory handle.
   #path(dir: number, path: Path): Uint8Array | number {
     let p = pathString(path).replaceAll("/", "\\");
     const absolute = /^[a-zA-Z]:\\/.test(p) || p.startsWith("\\");

@@ -77,6 +77,13 @@ export const kernel32Symbols = {
   CreateSymbolicLinkW: { parameters: ["usize", "usize", "u32"], result: "u8" },
   // DWORD GetFileAttributesW(LPCWSTR lpFileName);
   GetFileAttributesW: { parameters: ["usize"], result: "u32" },
+  // HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount, LONG lMaximumCount,
+  //                         LPCWSTR lpName);
+  CreateSemaphoreW: { parameters: ["usize", "i32", "i32", "usize"], result: "usize" },
+  // HANDLE OpenSemaphoreW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
+  OpenSemaphoreW: { parameters: ["u32", "i32", "usize"], result: "usize" },
+  // BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPreviousCount);
+  ReleaseSemaphore: { parameters: ["usize", "i32", "usize"], result: "i32" },
   // HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
   OpenProcess: { parameters: ["u32", "i32", "u32"], result: "usize" },
   // BOOL GetExitCodeProcess(HANDLE hProcess, LPDWORD lpExitCode);
@@ -181,6 +188,8 @@ export const W32 = {
   INVALID_FILE_ATTRIBUTES: 0xffffffff,
   FILE_ATTRIBUTE_DIRECTORY: 0x10,
   STILL_ACTIVE: 259,
+  SEMAPHORE_ALL_ACCESS: 0x1f0003,
+  ERROR_ALREADY_EXISTS: 183,
   PROCESS_QUERY_LIMITED_INFORMATION: 0x1000,
   PROCESS_SET_QUOTA: 0x100,
   PROCESS_TERMINATE: 0x1,

@@ -65,6 +65,8 @@ export const WIN_ERROR = {
   NOT_FOUND: 1168,
   WSA_IO_PENDING: 997,
   WSAEINVAL: 10022,
+  WSAEMSGSIZE: 10040,
+  MORE_DATA: 234,
 } as const;
 
 /** NTSTATUS values that need more than the generic mapping. */

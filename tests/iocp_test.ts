@@ -98,3 +98,48 @@ Deno.test({
     worker.terminate();
   },
 });
+
+Deno.test({
+  name: "iocp: childExit waits for the child, not for a process the child started (which joins its Job)",
+  ignore: !onIocp,
+  async fn() {
+    const code = `await new Deno.Command("cmd.exe", { args: ["/c", "exit 0"] }).output();
+      await new Promise((r) => setTimeout(r, 1000)); Deno.exit(7);`;
+    const exit = aio.childExit({ child: aio.posix.spawn([Deno.execPath(), "eval", code]) });
+    await aio.single(exit);
+    assert.deepEqual(exit.outTerm, { kind: "exited", code: 7 });
+  },
+});
+
+Deno.test({
+  name: "iocp: a writev into a pipe whose reader went away is BrokenPipe, like a write",
+  ignore: !onIocp,
+  async fn() {
+    for (const kind of ["write", "writev"] as const) {
+      const [r, w] = aio.posix.pipe();
+      const big = new Uint8Array(1 << 20);
+      const op = kind === "write" ? aio.write({ file: w, buffer: big }) : aio.writev({ file: w, iov: [big] });
+      const done = aio.single(op).catch(() => {});
+      await new Promise((res) => setTimeout(res, 50));
+      closeAll(r);
+      await done;
+      assert.equal(op.outError?.code, "BrokenPipe", kind);
+      closeAll(w);
+    }
+  },
+});
+
+Deno.test({
+  name: "iocp: queue ids are reused, so a queue made after 65536 others still gets its Job messages",
+  ignore: !onIocp,
+  async fn() {
+    for (let i = 0; i < 65536; i++) new aio.Dynamic({ capacity: 1 }).close();
+    using work = new aio.Dynamic({ capacity: 1 });
+    const exit = aio.childExit({
+      child: aio.posix.spawn([Deno.execPath(), "eval", "setTimeout(() => Deno.exit(5), 300)"]),
+    });
+    work.queue(exit);
+    assert.equal(await work.completeAllAsync(), 0);
+    assert.deepEqual(exit.outTerm, { kind: "exited", code: 5 });
+  },
+});
