@@ -39,7 +39,7 @@ import { setImmediate } from "node:timers";
 import { childHandle, childReaped, eventNotify, eventTry } from "../aio/posix_windows.ts";
 import { ABORT_ASKED, ABORT_DONE, ABORT_FAILED, Uringlator } from "./uringlator.ts";
 import type { BackendOptions } from "./mod.ts";
-import { DONE, JOB, type PoolOwner, posixPool, SIGNALLED } from "./posix_pool.ts";
+import { JOB, type PoolOwner, posixPool } from "./posix_pool.ts";
 import {
   OPEN_DIRECTORY,
   OPEN_WRITE,
@@ -761,22 +761,10 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       const slot = adopted.shift()!;
       this.#poolDone(slot, adopted.shift()!);
     }
-    const list = this.#pooledSlots;
-    for (let i = 0; i < list.length;) {
-      const slot = list[i];
-      const job = this.#job[slot];
-      const st = pool.state(job);
-      if (st !== DONE && st !== SIGNALLED) {
-        i++;
-        continue;
-      }
-      const res = pool.result(job);
-      pool.retire(job);
+    pool.takeDone(this.#pooledSlots, this.#job, (slot, res) => {
       this.#job[slot] = -1;
-      list[i] = list[list.length - 1];
-      list.pop();
       this.#poolDone(slot, res);
-    }
+    });
   }
 
   #poolDone(slot: number, res: number): void {

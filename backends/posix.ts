@@ -51,7 +51,7 @@ import { SLOT_SCRATCH } from "../aio/backend.ts";
 import { BackendError } from "../aio/errors.ts";
 import { CODE as C, type Operation, type OperationKind } from "../aio/ops.ts";
 import { openFlags, recvFlags, sendFlags, setU64, spliceSide, writeIovecs, writeMsghdr } from "./common.ts";
-import { DONE, JOB, type PoolOwner, type PosixPool, posixPool, SIGNALLED } from "./posix_pool.ts";
+import { JOB, type PoolOwner, type PosixPool, posixPool } from "./posix_pool.ts";
 import { ABORT_DONE, ABORT_FAILED, Uringlator } from "./uringlator.ts";
 
 const EAGAIN = ERRNO.EAGAIN;
@@ -999,22 +999,7 @@ export class PosixBackend extends Uringlator implements PoolOwner {
   }
 
   #harvest(): void {
-    const pool = this.#pool;
-    const list = this.#pooled;
-    for (let i = 0; i < list.length;) {
-      const slot = list[i];
-      const job = this.#job[slot];
-      const st = pool.state(job);
-      if (st !== DONE && st !== SIGNALLED) {
-        i++;
-        continue;
-      }
-      const res = pool.result(job);
-      pool.retire(job);
-      list[i] = list[list.length - 1];
-      list.pop();
-      this.#poolDone(slot, res);
-    }
+    this.#pool.takeDone(this.#pooled, this.#job, (slot, res) => this.#poolDone(slot, res));
     if (this.#adopted.length > 0) {
       const adopted = this.#adopted;
       this.#adopted = [];

@@ -151,14 +151,25 @@ export class PosixPool {
     return job;
   }
 
-  /** The job's state: QUEUED, RUNNING, DONE or CANCELED. */
-  state(job: number): number {
-    return Atomics.load(this.#v.state, job);
-  }
-
-  /** The result of a DONE job. */
-  result(job: number): number {
-    return this.#v.result[job];
+  /**
+   * Takes the finished jobs of `slots` (a queue's slots with a job each, `jobs[slot]`): each is
+   * removed from the list, retired, and handed to `done` with its result.
+   */
+  takeDone(slots: number[], jobs: Int32Array, done: (slot: number, result: number) => void): void {
+    for (let i = 0; i < slots.length;) {
+      const slot = slots[i];
+      const job = jobs[slot];
+      const st = Atomics.load(this.#v.state, job);
+      if (st !== DONE && st !== SIGNALLED) {
+        i++;
+        continue;
+      }
+      const res = this.#v.result[job];
+      this.retire(job);
+      slots[i] = slots[slots.length - 1];
+      slots.pop();
+      done(slot, res);
+    }
   }
 
   /** Cancels a job no Worker has taken; true if it did. The job must still be freed. */
