@@ -14,7 +14,7 @@ import { EFD, ERRNO, errnoName, RWF_NOWAIT } from "../ffi/linux.ts";
 import { errno, openLibc } from "../ffi/libc.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 import { AioError } from "./errors.ts";
-import { eventClose, eventNotify, eventSocket, eventTry, eventWait } from "./posix_windows.ts";
+import { eventClose, eventNotify, eventOpen, eventSocket, eventTry, eventWait } from "./posix_windows.ts";
 
 const WINDOWS = Deno.build.os === "windows";
 
@@ -33,6 +33,8 @@ const WINDOWS = Deno.build.os === "windows";
 export class EventSource implements Disposable {
   #fd: number;
   readonly #owned: boolean;
+  /** Windows: this object's own handle to the source's semaphore. */
+  #sem = 0n;
   readonly #one = new BigUint64Array(new ArrayBuffer(8));
   readonly #sink = stableBytes(8);
   readonly #iov = new BigUint64Array(new ArrayBuffer(16));
@@ -52,8 +54,15 @@ export class EventSource implements Disposable {
     if (options.fd !== undefined) {
       this.#fd = options.fd;
       this.#owned = false;
+      if (WINDOWS) {
+        const sem = eventOpen(options.fd);
+        if (typeof sem === "number") throw new AioError(`no event source has fd ${options.fd}`, "InvalidFd");
+        this.#sem = sem;
+      }
     } else if (WINDOWS) {
-      this.#fd = eventSocket();
+      const { socket, semaphore } = eventSocket();
+      this.#fd = socket;
+      this.#sem = semaphore;
       this.#owned = true;
     } else {
       const fd = openLibc().symbols.eventfd(0, EFD.CLOEXEC | EFD.SEMAPHORE);
@@ -109,7 +118,7 @@ export class EventSource implements Disposable {
    */
   notify(): void {
     if (WINDOWS) {
-      this.#windows("notify", eventNotify(this.#checked()));
+      this.#windows("notify", eventNotify(this.#checked(), this.#sem));
       return;
     }
     const r = openLibc().symbols.write(this.#checked(), this.#one, 8);
@@ -130,7 +139,7 @@ export class EventSource implements Disposable {
    */
   wait(): void {
     if (WINDOWS) {
-      this.#windows("wait", eventWait(this.#checked()));
+      this.#windows("wait", eventWait(this.#checked(), this.#sem));
       return;
     }
     for (;;) {
@@ -153,7 +162,7 @@ export class EventSource implements Disposable {
    * ```
    */
   waitNonBlocking(): boolean {
-    if (WINDOWS) return this.#windows("waitNonBlocking", eventTry(this.#checked())) === 1;
+    if (WINDOWS) return this.#windows("waitNonBlocking", eventTry(this.#checked(), this.#sem)) === 1;
     for (;;) {
       const r = openLibc().symbols.preadv2(this.#checked(), this.#iov, 1, -1n, RWF_NOWAIT);
       if (r === 8) return true;
@@ -174,7 +183,7 @@ export class EventSource implements Disposable {
    */
   close(): void {
     if (this.#fd < 0) return;
-    if (WINDOWS) eventClose(this.#fd, this.#owned);
+    if (WINDOWS) eventClose(this.#fd, this.#sem, this.#owned);
     else if (this.#owned) openLibc().symbols.close(this.#fd);
     this.#fd = -1;
   }
@@ -182,6 +191,11 @@ export class EventSource implements Disposable {
   /** Disposes the source: `using source = new aio.EventSource()`. */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** Internal (iocp): this object's handle to the source's semaphore; 0n off Windows. */
+  get semaphore(): bigint {
+    return this.#sem;
   }
 
   /** Internal: the fd was closed by a completed `closeEventSource`. */

@@ -218,59 +218,68 @@ export function childReaped(pid: number): void {
 }
 
 /**
- * The event source on Windows. Its count is a kernel semaphore, named after the process and the
+ * A duplicate of `handle` in this process (sharing its file object, so its position), or -errno.
+ * An operation that uses a handle after its start holds one, so that a close queued after it
+ * cannot make it use a closed or reused number.
+ */
+export function duplicateHandle(handle: number | bigint): bigint | number {
+  const k = openKernel32().symbols;
+  const out = new BigUint64Array(1);
+  const self = 0xffff_ffff_ffff_ffffn; // GetCurrentProcess()
+  if (!k.DuplicateHandle(self, BigInt(handle), self, new Uint8Array(out.buffer), 0, 0, 2 /* SAME_ACCESS */)) {
+    return -errnoFromWin32(k.GetLastError());
+  }
+  return out[0];
+}
+
+/**
+ * The event source on Windows: its count is a kernel semaphore, named after the process and the
  * socket so that every Worker of the process finds it from the one number an EventSource is
  * known by; its wake-up is a non-blocking UDP socket on 127.0.0.1 connected to itself, which the
  * port can wait on (WSARecv). A notify releases the semaphore, then sends a 1-byte datagram; a
  * wait takes the semaphore, and the iocp backend waits for a datagram only while the count is
  * zero. Datagrams are hints: one dropped because the socket's buffer is full loses nothing, since
- * the count is the semaphore's (and a full buffer means wake-ups are pending anyway).
+ * the count is the semaphore's (and a full buffer means wake-ups are pending anyway). Every
+ * EventSource object, owner or view, holds its own handle to the semaphore.
  */
-export function eventSocket(): number {
+export function eventSocket(): { socket: number; semaphore: bigint } {
   const k = openKernel32().symbols;
-  for (let attempt = 0;; attempt++) {
-    const s = socket(WIN_SOCK.DGRAM);
-    let sem = 0n;
-    try {
-      bind(s, loopback());
-      wsCheck("connect", openWs2().symbols.connect(BigInt(s), getsockname(s), 16));
-      const on = new Uint32Array([1]);
-      wsCheck("ioctlsocket", openWs2().symbols.ioctlsocket(BigInt(s), FIONBIO, new Uint8Array(on.buffer)));
-      const name = semaphoreName(s);
-      sem = k.CreateSemaphoreW(0n, 0, 0x7fffffff, BigInt(addressOf(name)));
-      if (sem === 0n) fail("CreateSemaphoreW", k.GetLastError());
-      // A view of an earlier source with this socket number still holds the name: its count
-      // is not ours. Take another socket.
-      if (k.GetLastError() === W32.ERROR_ALREADY_EXISTS && attempt < 16) throw new Retry();
-    } catch (err) {
-      if (sem !== 0n) k.CloseHandle(sem);
-      openWs2().symbols.closesocket(BigInt(s));
-      if (err instanceof Retry) continue;
-      throw err;
+  // A socket whose number an earlier source's name still holds (a view somewhere keeps it) is
+  // kept open until a fresh number is found, so that the next try cannot get it back.
+  const rejected: number[] = [];
+  try {
+    for (let attempt = 0; attempt < 64; attempt++) {
+      const s = socket(WIN_SOCK.DGRAM);
+      let sem = 0n;
+      try {
+        bind(s, loopback());
+        wsCheck("connect", openWs2().symbols.connect(BigInt(s), getsockname(s), 16));
+        const on = new Uint32Array([1]);
+        wsCheck("ioctlsocket", openWs2().symbols.ioctlsocket(BigInt(s), FIONBIO, new Uint8Array(on.buffer)));
+        sem = k.CreateSemaphoreW(0n, 0, 0x7fffffff, BigInt(addressOf(semaphoreName(s))));
+        if (sem === 0n) fail("CreateSemaphoreW", k.GetLastError());
+      } catch (err) {
+        openWs2().symbols.closesocket(BigInt(s));
+        throw err;
+      }
+      if (k.GetLastError() !== W32.ERROR_ALREADY_EXISTS) return { socket: s, semaphore: sem };
+      k.CloseHandle(sem);
+      rejected.push(s);
     }
-    semaphores.set(s, sem);
-    return s;
+    throw new AioError("no fresh event source name after 64 sockets", "SystemResources");
+  } finally {
+    for (const s of rejected) openWs2().symbols.closesocket(BigInt(s));
   }
 }
-
-class Retry extends Error {}
-
-const semaphores = new Map<number, bigint>();
 
 function semaphoreName(s: number): Uint8Array {
   return wide(`Local\\aio-event-${openKernel32().symbols.GetCurrentProcessId()}-${s}`)!;
 }
 
-// The semaphore of the source whose socket is `s` (opened by name in a Worker); -errno if none.
-function semaphoreOf(s: number): bigint | number {
-  let sem = semaphores.get(s);
-  if (sem === undefined) {
-    const k = openKernel32().symbols;
-    sem = k.OpenSemaphoreW(W32.SEMAPHORE_ALL_ACCESS, 0, BigInt(addressOf(semaphoreName(s))));
-    if (sem === 0n) return -ERRNO.EBADF;
-    semaphores.set(s, sem);
-  }
-  return sem;
+/** A handle of its own to the semaphore of the source whose socket is `s`; -errno if there is none. */
+export function eventOpen(s: number): bigint | number {
+  const sem = openKernel32().symbols.OpenSemaphoreW(W32.SEMAPHORE_ALL_ACCESS, 0, BigInt(addressOf(semaphoreName(s))));
+  return sem === 0n ? -ERRNO.EBADF : sem;
 }
 
 const FIONBIO = 0x8004667e | 0;
@@ -278,9 +287,7 @@ const one = new Uint8Array(1);
 const sink = new Uint8Array(1);
 
 /** Releases one count and sends the wake-up: 0, or -errno (EBADF: the source is closed). */
-export function eventNotify(s: number): number {
-  const sem = semaphoreOf(s);
-  if (typeof sem === "number") return sem;
+export function eventNotify(s: number, sem: bigint): number {
   const k = openKernel32().symbols;
   if (!k.ReleaseSemaphore(sem, 1, 0n)) return -errnoFromWin32(k.GetLastError());
   // A full buffer (WSAEWOULDBLOCK) drops the hint, not the count.
@@ -294,9 +301,7 @@ function dropHint(s: number): void {
 }
 
 /** Takes one count if there is one: 1 taken, 0 none, or -errno. */
-export function eventTry(s: number): number {
-  const sem = semaphoreOf(s);
-  if (typeof sem === "number") return sem;
+export function eventTry(s: number, sem: bigint): number {
   const k = openKernel32().symbols;
   const r = k.WaitForSingleObject(sem, 0);
   if (r === W32.WAIT_OBJECT_0) {
@@ -307,22 +312,18 @@ export function eventTry(s: number): number {
 }
 
 /** Takes one count, blocking until there is one: 0, or -errno. */
-export function eventWait(s: number): number {
-  const sem = semaphoreOf(s);
-  if (typeof sem === "number") return sem;
+export function eventWait(s: number, sem: bigint): number {
   const k = openKernel32().symbols;
   if (k.WaitForSingleObject(sem, W32.INFINITE) !== W32.WAIT_OBJECT_0) return -errnoFromWin32(k.GetLastError());
   dropHint(s);
   return 0;
 }
 
-/** Closes this isolate's view of a source; the socket too when `owned`. */
-export function eventClose(s: number, owned: boolean): void {
-  iocpForget(s);
-  const sem = semaphores.get(s);
-  if (sem !== undefined) {
-    openKernel32().symbols.CloseHandle(sem);
-    semaphores.delete(s);
+/** Closes a source object's semaphore handle; the socket too when it owns it. */
+export function eventClose(s: number, sem: bigint, owned: boolean): void {
+  openKernel32().symbols.CloseHandle(sem);
+  if (owned) {
+    iocpForget(s);
+    openWs2().symbols.closesocket(BigInt(s));
   }
-  if (owned) openWs2().symbols.closesocket(BigInt(s));
 }

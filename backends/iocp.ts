@@ -36,51 +36,13 @@ import { INVALID_SOCKET, openWs2, winsockExtensions, WS } from "../ffi/ws2_32.ts
 import { errnoFromNtstatus, errnoFromWin32, NTSTATUS, wide, WIN_AF, WIN_ERROR, WIN_MSG } from "../ffi/windows.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 import { setImmediate } from "node:timers";
-import { childHandle, childReaped, eventNotify, eventTry } from "../aio/posix_windows.ts";
+import { childHandle, childReaped, duplicateHandle, eventNotify, eventTry } from "../aio/posix_windows.ts";
 import { ABORT_ASKED, ABORT_DONE, ABORT_FAILED, Uringlator } from "./uringlator.ts";
 import type { BackendOptions } from "./mod.ts";
 import { JOB, type PoolOwner, posixPool } from "./posix_pool.ts";
-import {
-  OPEN_DIRECTORY,
-  OPEN_WRITE,
-  winFsync,
-  winMkdir,
-  winOpen,
-  winRename,
-  winSymlink,
-  winTransfer,
-  winUnlink,
-} from "./windows_calls.ts";
+import { OPEN_DIRECTORY, OPEN_WRITE } from "./windows_calls.ts";
 
-// A pool call made on this thread (the pool is full).
-function runInline(
-  k: ReturnType<typeof openKernel32>["symbols"],
-  kind: number,
-  a0: number,
-  a1: number,
-  a2: number,
-  a3: number,
-  a4: number,
-): number {
-  switch (kind) {
-    case JOB.winOpen:
-      return winOpen(k, a0, a1, a2, a3);
-    case JOB.winFsync:
-      return winFsync(k, a0);
-    case JOB.winRename:
-      return winRename(k, a0, a1);
-    case JOB.winUnlink:
-      return winUnlink(k, a0, a1);
-    case JOB.winMkdir:
-      return winMkdir(k, a0);
-    case JOB.winSymlink:
-      return winSymlink(k, a0, a1, a2);
-    default:
-      return winTransfer(k, a0, a1, a2, a3, a4);
-  }
-}
-
-const { EBADF, EOPNOTSUPP, EINVAL, EXDEV, ECANCELED, ECHILD, EIO } = ERRNO;
+const { EBADF, EOPNOTSUPP, EINVAL, EXDEV, ECANCELED, ECHILD, EIO, EMSGSIZE } = ERRNO;
 
 /** What an operation's start needs, captured when it is queued (fields may change after). */
 class Capture {
@@ -107,6 +69,14 @@ class Capture {
   paths: Uint8Array[] | null = null;
   /** A path that could not be resolved: the operation fails with it when it starts. */
   err = 0;
+  /** An event source's semaphore (a duplicate this operation owns). */
+  sem = 0n;
+  /** A duplicate of `fd` for what runs after the start (a Worker, a wait, a position), or -1. */
+  file = -1;
+  /** Handles this operation duplicated: closed when it finishes. */
+  dups: bigint[] | null = null;
+  /** A pool call waiting for room: its kind and arguments. */
+  job: number[] | null = null;
 }
 
 // Completion keys: what a packet is.
@@ -125,8 +95,12 @@ const BYTE = 120; // an event source's 1-byte wake-up datagram
 
 /** {@linkcode Port.associate}: the handle belongs to another isolate's port. */
 const FOREIGN = 1;
-/** How often an event-source wait that cannot use the port looks again, in ms. */
+/**
+ * How often a wait that cannot use the port (an event source another isolate's port owns, a
+ * synchronous pipe) looks again: from POLL_MS, doubling while nothing comes, up to POLL_MAX_MS.
+ */
 const POLL_MS = 1;
+const POLL_MAX_MS = 16;
 
 const ENTRY = 32; // OVERLAPPED_ENTRY
 const ENTRIES = 64;
@@ -135,9 +109,10 @@ const ENTRIES = 64;
 const IDLE = 0;
 const OVERLAPPED = 1; // a packet will come
 const JOB_WAIT = 2; // waiting for a Job object's message
-const POLLING = 3; // an event-source wait retried every POLL_MS
+const POLLING = 3; // a wait that looks again every #pollDelay ms (Port cannot deliver it)
 const POOLED = 4; // a call on a pool Worker
 const CURPOS_WAIT = 5; // I/O at the current position, waiting for the one before it on the handle
+const POOL_WAIT = 6; // a pool call waiting for a free job
 
 // Queue ids travel in 16 bits of a completion key: freed ids are reused.
 const MAX_QUEUES = 0xffff;
@@ -160,6 +135,13 @@ class Port {
   #parkDeadline = Infinity;
   #parked = new Set<IocpBackend>();
   #wakesSeen = 0;
+  /**
+   * Per file (by the number the operations named), the operations at the current position
+   * waiting for the one in flight, of any queue of the isolate (an entry exists while one is):
+   * the position moves only when a call completes, so they go one after another, as the file
+   * position lock orders them on Linux.
+   */
+  readonly curpos = new Map<number, [IocpBackend, number][]>();
 
   constructor() {
     const h = this.#k.CreateIoCompletionPort(INVALID_HANDLE, 0n, 0n, 1);
@@ -387,14 +369,13 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   #acc = new Float64Array(0);
   /** Native memory a slot's call uses beyond its scratch (AcceptEx's buffer, a WSAMSG, a bounce buffer). */
   #aux: (Uint8Array | undefined)[] = [];
-  /**
-   * Per file, the operations at the current position waiting for the one in flight (an entry
-   * exists while one is): the kernel moves the position only when a call completes, so they go
-   * one after another, as the file position lock orders them on Linux.
-   */
-  #curpos = new Map<number, number[]>();
+  /** The file number whose current-position queue (Port.curpos) a slot heads. */
+  #posKey = new Float64Array(0);
+  /** Pool calls waiting for a free job. */
+  #backlog: number[] = [];
   #running = 0;
   #polls: number[] = [];
+  #pollDelay = POLL_MS;
   /** The pool job per slot, and the slots with one. */
   #job = new Int32Array(0);
   #pooledSlots: number[] = [];
@@ -443,6 +424,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     this.#pos = new Float64Array(n);
     this.#acc = new Float64Array(n);
     this.#job = new Int32Array(n).fill(-1);
+    this.#posKey = new Float64Array(n).fill(-1);
   }
 
   /** Whether `ovl` is the OVERLAPPED of one of this queue's slots. */
@@ -604,7 +586,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         this.#capturePath(c, op.dir, op.linkPath);
         const target = wide(pathString(op.target).replaceAll("/", "\\"));
         if (target === undefined) c.err ||= -EINVAL;
-        else c.paths!.push(target);
+        else (c.paths ??= []).push(target);
         this.#capturePath(c, op.dir, op.target);
         break;
       }
@@ -612,12 +594,29 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         c.fd = op.child;
         break;
       case "notifyEventSource":
-      case "waitEventSource":
+      case "waitEventSource": {
+        c.fd = op.source.fd;
+        // Its own handle to the semaphore: the source may be closed while this waits.
+        const sem = c.fd < 0 ? -EBADF : duplicateHandle(op.source.semaphore);
+        if (typeof sem === "number") c.err ||= sem < 0 ? sem : -EBADF;
+        else (c.dups ??= []).push(c.sem = sem);
+        break;
+      }
       case "closeEventSource":
         c.fd = op.source.fd;
         break;
     }
     return c;
+  }
+
+  // A duplicate of `c.fd` that this operation owns (made once): the handle it uses after its
+  // start, so that a close queued after it cannot make it use a closed or reused number.
+  #ownFile(c: Capture): number {
+    if (c.file >= 0) return c.file;
+    const d = duplicateHandle(c.fd);
+    if (typeof d === "number") return d < 0 ? d : -EBADF;
+    (c.dups ??= []).push(d);
+    return c.file = Number(d);
   }
 
   // Resolves `path` relative to `dir` to a UTF-16 string kept in the capture.
@@ -657,7 +656,8 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         // cannot write has nothing of its own to flush.
         const access = this.#query(c.fd, W32.FileAccessInformation);
         if (access >= 0 && (access & (W32.FILE_WRITE_DATA | W32.FILE_APPEND_DATA)) === 0) return 0;
-        return this.#pooled(slot, JOB.winFsync, c.fd);
+        const file = this.#ownFile(c);
+        return file < 0 ? file : this.#pooled(slot, JOB.winFsync, file);
       }
       case "read":
       case "readTty":
@@ -707,10 +707,11 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       }
       case "childExit":
         return this.#childExit(c.fd, op.outId, slot);
+      // Closed since it was queued: as Linux, where the fd is looked up when the call starts.
       case "notifyEventSource":
-        return eventNotify(c.fd);
+        return op.source.fd !== c.fd ? -EBADF : eventNotify(c.fd, c.sem);
       case "waitEventSource":
-        return this.#eventWait(c.fd, slot);
+        return op.source.fd !== c.fd ? -EBADF : this.#eventWait(c, slot);
       case "closeEventSource":
         this.#port.forget(c.fd);
         op.source.close();
@@ -721,17 +722,34 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   }
 
   // A call for the pool: its Worker posts a packet with this queue's key when it is done. When
-  // every job is taken, the call runs here instead (it returns its result at once).
+  // every job is taken, it waits for room (as posix's do): never on this thread, where a call
+  // that blocks would block everything.
   #pooled(slot: number, kind: number, a0: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0): number | undefined {
+    this.#cap[slot]!.job = [kind, a0, a1, a2, a3, a4];
+    this.#running++;
+    if (!this.#submitJob(slot)) {
+      this.#mode[slot] = POOL_WAIT;
+      this.#backlog.push(slot);
+    }
+    return undefined;
+  }
+
+  // Hands `slot`'s call to the pool; false when the pool is full.
+  #submitJob(slot: number): boolean {
     const pool = posixPool();
+    const [kind, a0, a1, a2, a3, a4] = this.#cap[slot]!.job!;
     const key = Number(KEY_POOL | (BigInt(this.#id) << 8n));
-    const job = pool.submit(this, kind, this.#port.handle, a0, a1, a2, a3, a4, key);
-    if (job < 0) return runInline(this.#k, kind, a0, a1, a2, a3, a4);
+    let job = pool.submit(this, kind, this.#port.handle, a0, a1, a2, a3, a4, key);
+    if (job < 0) {
+      // Room held by queues that are not being completed is given back to them.
+      pool.collect();
+      job = pool.submit(this, kind, this.#port.handle, a0, a1, a2, a3, a4, key);
+      if (job < 0) return false;
+    }
     this.#job[slot] = job;
     this.#mode[slot] = POOLED;
     this.#pooledSlots.push(slot);
-    this.#running++;
-    return undefined;
+    return true;
   }
 
   /** A pool job of this queue was signalled (or adopted): look at them at the next wait. */
@@ -825,7 +843,9 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     slot: number,
   ): number | undefined {
     const k = this.#k;
-    const original = c.fd;
+    // Restarted after waiting for the current position: its own duplicate, since the number may
+    // have been closed (and reused) meanwhile.
+    const original = c.file >= 0 ? c.file : c.fd;
     const h = BigInt(original);
     const writing = kind === "write" || kind === "writev";
     const type = k.GetFileType(h);
@@ -861,15 +881,20 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       }
       let at = c.offset;
       if (at < 0) {
-        // At the current position: after the one in flight on this file, if any.
-        const waiting = this.#curpos.get(original);
+        // At the current position: after the one in flight on this file, if any. A duplicate
+        // (sharing the position) serves from here on.
+        const file = this.#ownFile(c);
+        if (file < 0) return file;
+        const waiting = this.#port.curpos.get(c.fd);
         if (waiting !== undefined) {
-          waiting.push(slot);
+          waiting.push([this, slot]);
           this.#mode[slot] = CURPOS_WAIT;
           return undefined;
         }
         const pos = new BigInt64Array(1);
-        if (!k.SetFilePointerEx(h, 0n, new Uint8Array(pos.buffer), W32.FILE_CURRENT)) return this.#lastError();
+        if (!k.SetFilePointerEx(BigInt(file), 0n, new Uint8Array(pos.buffer), W32.FILE_CURRENT)) {
+          return this.#lastError();
+        }
         at = Number(pos[0]);
       }
       const re = k.ReOpenFile(h, access, W32.FILE_SHARE_ALL, W32.FILE_FLAG_OVERLAPPED);
@@ -881,22 +906,33 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       this.#ovl(slot);
       this.#setOffset(slot, at);
       if (c.offset < 0) {
-        this.#posFile[slot] = original;
+        this.#posFile[slot] = c.file;
+        this.#posKey[slot] = c.fd;
         this.#pos[slot] = at;
       }
     } else if ((mode & (W32.FILE_SYNCHRONOUS_IO_ALERT | W32.FILE_SYNCHRONOUS_IO_NONALERT)) !== 0) {
-      // A synchronous pipe or console: no overlapped I/O is possible; a pool Worker makes the
-      // blocking call, and counts into the slot's scratch.
-      const r = this.#pooled(
+      // A synchronous pipe or console: no overlapped I/O is possible. A pipe is read when it has
+      // data (PeekNamedPipe), looked at again and again (#poll): such a wait can be canceled. A console
+      // read and any write are blocking calls for a pool Worker.
+      const file = this.#ownFile(c);
+      if (file < 0) return file;
+      if (!writing && type === W32.FILE_TYPE_PIPE) {
+        const r = this.#pipeTry(c, slot);
+        if (r !== undefined) return r;
+        this.#mode[slot] = POLLING;
+        this.#polls.push(slot);
+        this.#pollDelay = POLL_MS;
+        return undefined;
+      }
+      return this.#pooled(
         slot,
         JOB.winTransfer,
-        original,
+        file,
         addressOf(buffer),
         buffer.byteLength,
         writing ? 1 : 0,
         this.scratchAddress + slot * SLOT_SCRATCH + DWORD,
       );
-      return r === undefined ? r : r < 0 ? r : this.#ioDone(kind, c, slot, r);
     } else {
       const a = this.#port.associate(original);
       if (a !== 0) return a < 0 ? a : -EXDEV;
@@ -916,10 +952,30 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       else r = -errnoFromWin32(e);
     }
     if (this.#posFile[slot] >= 0) {
-      if (r === undefined) this.#curpos.set(original, []);
+      if (r === undefined) this.#port.curpos.set(c.fd, []);
       else this.#posFile[slot] = -1; // done at once (0 bytes, or failed): the position stays
     }
     return r === undefined || r < 0 ? r : this.#ioDone(kind, c, slot, r);
+  }
+
+  // A read of a synchronous pipe, if it has data (or its writer is gone): the count, 0 at the
+  // end, -errno; undefined when it would block.
+  #pipeTry(c: Capture, slot: number): number | undefined {
+    const k = this.#k;
+    const avail = new Uint32Array(1);
+    if (!k.PeekNamedPipe(BigInt(c.file), 0n, 0, 0n, new Uint8Array(avail.buffer), 0n)) {
+      const e = k.GetLastError();
+      return e === WIN_ERROR.BROKEN_PIPE ? 0 : -errnoFromWin32(e);
+    }
+    if (avail[0] === 0) return undefined;
+    const buffer = c.iov !== null ? this.#aux[slot]! : c.buf!;
+    const n = new Uint32Array(1);
+    const len = Math.min(buffer.byteLength, avail[0]);
+    if (!k.ReadFile(BigInt(c.file), BigInt(addressOf(buffer)), len, BigInt(addressOf(n)), 0n)) {
+      const e = k.GetLastError();
+      return e === WIN_ERROR.BROKEN_PIPE ? 0 : -errnoFromWin32(e);
+    }
+    return this.#ioDone(this.#ops[slot]!.kind, c, slot, n[0]);
   }
 
   // A file transfer moved `n` bytes: scatter a readv.
@@ -938,7 +994,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   }
 
   // The I/O at the current position in `slot` is over (`n` bytes moved, or failed): move the
-  // position, and start the next one waiting on the file.
+  // position, and start the next one waiting on the file (in this queue or another).
   #curposDone(slot: number, n: number): void {
     const file = this.#posFile[slot];
     if (file < 0) return;
@@ -947,21 +1003,35 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       const pos = new BigInt64Array(1);
       this.#k.SetFilePointerEx(BigInt(file), BigInt(this.#pos[slot] + n), new Uint8Array(pos.buffer), W32.FILE_BEGIN);
     }
-    const waiting = this.#curpos.get(file);
-    this.#curpos.delete(file);
+    const key = this.#posKey[slot];
+    const waiting = this.#port.curpos.get(key);
+    this.#port.curpos.delete(key);
     if (waiting === undefined) return;
     while (waiting.length > 0) {
-      const next = waiting.shift()!;
-      this.#mode[next] = IDLE;
-      const r = this.#fileIo(this.#ops[next]!.kind as "read", this.#cap[next]!, next);
-      if (r === undefined) {
+      const [q, next] = waiting.shift()!;
+      if (q.restartAtPosition(next)) {
         // In flight (or waiting again): the rest waits behind it.
-        const now = this.#curpos.get(file);
+        const now = this.#port.curpos.get(key);
         if (now !== undefined) now.push(...waiting);
         return;
       }
-      this.finish(next, r);
     }
+  }
+
+  /** Starts an operation that waited for the current position; true when it is now in flight. */
+  restartAtPosition(slot: number): boolean {
+    if (this.#mode[slot] !== CURPOS_WAIT) return false;
+    this.#mode[slot] = IDLE;
+    let r: number | undefined;
+    try {
+      r = this.#fileIo(this.#ops[slot]!.kind as "read", this.#cap[slot]!, slot);
+    } catch {
+      r = -EIO;
+    }
+    if (r === undefined) return true;
+    this.finish(slot, r);
+    this.wakeFromPark();
+    return false;
   }
 
   // NtQueryInformationFile of one ULONG (mode or access flags); -errno on failure.
@@ -1041,6 +1111,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     const v = this.scratchView;
     v.setUint32(base + WSABUF, buffer.byteLength - done, true);
     v.setBigUint64(base + WSABUF + 8, BigInt(addressOf(buffer) + done), true);
+    if (!recv && this.#tooBig(s, buffer.byteLength)) return -EMSGSIZE;
     const ovl = this.#ovl(slot);
     const wsabuf = BigInt(this.scratchAddress + base + WSABUF);
     let r: number;
@@ -1058,6 +1129,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     const a = this.#port.associate(s);
     if (a !== 0) return a < 0 ? a : -EXDEV;
     const iov = c.iov!;
+    if (!recv && this.#tooBig(s, iov.reduce((n, b) => n + b.byteLength, 0))) return -EMSGSIZE;
     // WSAMSG (56 bytes), then its WSABUF array.
     const mem = stableBytes(56 + 16 * iov.length);
     const v = new DataView(mem.buffer);
@@ -1088,17 +1160,40 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     return this.#afterCall(r === 0 ? 1 : 0, slot, s, true);
   }
 
-  // Takes a count of the event source whose socket is `socket`, or waits for its wake-up.
-  #eventWait(socket: number, slot: number): number | undefined {
-    const got = eventTry(socket);
+  // Whether a datagram of `size` bytes is more than the socket takes (EMSGSIZE, as Linux says at
+  // once; Windows may otherwise answer through the port with a warning and 0 bytes).
+  #tooBig(socket: number, size: number): boolean {
+    const v = new Int32Array(1);
+    const len = new Int32Array([4]);
+    const get = (opt: number): number => {
+      len[0] = 4;
+      const r = this.#ws.getsockopt(
+        BigInt(socket),
+        WS.SOL_SOCKET,
+        opt,
+        new Uint8Array(v.buffer),
+        new Uint8Array(len.buffer),
+      );
+      return r === 0 ? v[0] : -1;
+    };
+    if (get(WS.SO_TYPE) !== 2 /* SOCK_DGRAM */) return false;
+    const max = get(0x2003 /* SO_MAX_MSG_SIZE */);
+    return max > 0 && size > max;
+  }
+
+  // Takes a count of the event source, or waits for its wake-up.
+  #eventWait(c: Capture, slot: number): number | undefined {
+    const socket = c.fd;
+    const got = eventTry(socket, c.sem);
     if (got !== 0) return got < 0 ? got : 0;
     const a = this.#port.associate(socket);
     if (a < 0) return a;
     if (a === FOREIGN) {
       // Another isolate's port has this socket (a Mutex shared with Workers): look again every
-      // POLL_MS, here, rather than wait where the completion would not come.
+      // few milliseconds, here, rather than wait where the completion would not come.
       this.#mode[slot] = POLLING;
       this.#polls.push(slot);
+      this.#pollDelay = POLL_MS;
       this.#handle[slot] = socket;
       return undefined;
     }
@@ -1156,7 +1251,8 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   // its handle is let go (the child is reaped).
   #exited(slot: number): number {
     const pid = this.#cap[slot]!.fd;
-    const proc = childHandle(pid)!;
+    const proc = childHandle(pid);
+    if (proc === undefined) return -ECHILD; // another wait reaped it first
     const code = new Uint32Array(1);
     const base = slot * SLOT_SCRATCH;
     this.scratchView.setInt32(base + 8, 1, true);
@@ -1166,8 +1262,17 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     return 0;
   }
 
-  // A packet for `slot`: its result, or a continuation.
+  // A packet for `slot`: its result, or a continuation. Nothing here should throw; if something
+  // does, the operation fails rather than stays running forever.
   #complete(slot: number, status: number, bytes: number): void {
+    try {
+      this.#completeInner(slot, status, bytes);
+    } catch {
+      if (this.#mode[slot] === IDLE) this.finish(slot, -EIO);
+    }
+  }
+
+  #completeInner(slot: number, status: number, bytes: number): void {
     const mode = this.#mode[slot];
     if (mode !== OVERLAPPED && mode !== JOB_WAIT) return;
     this.#mode[slot] = IDLE;
@@ -1177,7 +1282,9 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     const c = this.#cap[slot]!;
     const reading = op.kind === "read" || op.kind === "readTty" || op.kind === "readv";
     let res: number;
-    if (status === NTSTATUS.SUCCESS || status === NTSTATUS.BUFFER_OVERFLOW) {
+    if (status === NTSTATUS.BUFFER_OVERFLOW && (op.kind === "send" || op.kind === "sendMsg")) {
+      res = -EMSGSIZE; // a datagram too large to send (Wine answers so; Linux at once)
+    } else if (status === NTSTATUS.SUCCESS || status === NTSTATUS.BUFFER_OVERFLOW) {
       res = bytes;
     } else if (status === NTSTATUS.END_OF_FILE || (status === NTSTATUS.PIPE_BROKEN && reading)) {
       res = 0;
@@ -1228,9 +1335,9 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       case "waitEventSource":
         if (res >= 0) {
           // A wake-up: take a count; none (another waiter took it): wait again.
-          const got = eventTry(c.fd);
+          const got = eventTry(c.fd, c.sem);
           if (got === 0 && !this.#cancelAsked[slot]) {
-            const r = this.#eventWait(c.fd, slot);
+            const r = this.#eventWait(c, slot);
             if (r === undefined) return;
             res = r;
           } else {
@@ -1279,13 +1386,18 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         this.#polls.splice(this.#polls.indexOf(slot), 1);
         return ABORT_DONE;
       case CURPOS_WAIT: {
-        for (const list of this.#curpos.values()) {
-          const i = list.indexOf(slot);
+        for (const list of this.#port.curpos.values()) {
+          const i = list.findIndex(([q, s]) => q === this && s === slot);
           if (i >= 0) list.splice(i, 1);
         }
         this.#mode[slot] = IDLE;
         return ABORT_DONE;
       }
+      case POOL_WAIT:
+        this.#backlog.splice(this.#backlog.indexOf(slot), 1);
+        this.#mode[slot] = IDLE;
+        this.#running--;
+        return ABORT_DONE;
       case POOLED: {
         const pool = posixPool();
         const job = this.#job[slot];
@@ -1316,20 +1428,36 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     let any = false;
     for (let i = this.#polls.length - 1; i >= 0; i--) {
       const slot = this.#polls[i];
-      const got = eventTry(this.#handle[slot]);
-      if (got === 0) continue;
+      const c = this.#cap[slot]!;
+      let r: number | undefined;
+      if (this.#ops[slot]!.kind === "waitEventSource") {
+        const got = eventTry(c.fd, c.sem);
+        r = got === 0 ? undefined : got < 0 ? got : 0;
+      } else {
+        r = this.#pipeTry(c, slot);
+      }
+      if (r === undefined) continue;
       this.#polls.splice(i, 1);
       this.#mode[slot] = IDLE;
-      this.finish(slot, got < 0 ? got : 0);
+      this.finish(slot, r);
       any = true;
     }
     return any;
   }
 
   protected waitEvents(timeoutMs: number): void {
+    if (this.#backlog.length > 0) {
+      while (this.#backlog.length > 0 && this.#submitJob(this.#backlog[0])) this.#backlog.shift();
+      if (this.#backlog.length > 0 && (timeoutMs < 0 || timeoutMs > 1)) timeoutMs = 1;
+    }
     if (this.#polls.length > 0) {
-      if (this.#poll()) timeoutMs = 0;
-      else if (timeoutMs < 0 || timeoutMs > POLL_MS) timeoutMs = POLL_MS;
+      if (this.#poll()) {
+        timeoutMs = 0;
+        this.#pollDelay = POLL_MS;
+      } else {
+        if (timeoutMs < 0 || timeoutMs > this.#pollDelay) timeoutMs = this.#pollDelay;
+        this.#pollDelay = Math.min(POLL_MAX_MS, this.#pollDelay * 2);
+      }
     }
     if (!this.hasPackets()) this.#port.drain(this, timeoutMs < 0 ? -1 : timeoutMs);
     if (this.#poolSignalled) this.#harvestPool();
@@ -1355,6 +1483,9 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       this.#port.forget(this.#owned[slot]);
       this.#owned[slot] = -1;
     }
+    const dups = this.#cap[slot]?.dups;
+    if (dups) { for (const d of dups) this.#k.CloseHandle(d); }
+    this.#posKey[slot] = -1;
     this.#ops[slot] = undefined;
     this.#cap[slot] = undefined;
     this.#aux[slot] = undefined;
@@ -1365,9 +1496,14 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     if (this.closed) return Promise.resolve();
     if (this.doneCount > 0 || this.hasPackets()) return Promise.resolve();
     const p = new Promise<void>((resolve) => this.#parkWaiters.push(resolve));
-    let deadline = this.nextDeadline();
-    if (this.#polls.length > 0) deadline = Math.min(deadline, performance.now() + POLL_MS);
-    if (deadline - performance.now() < 1.5) {
+    const timer = this.nextDeadline();
+    let deadline = timer;
+    // Polls and a pool backlog are looked at again after a wait through the port (whole
+    // milliseconds), not by spinning through the event loop.
+    if (this.#polls.length > 0 || this.#backlog.length > 0) {
+      deadline = Math.min(deadline, performance.now() + Math.max(2, this.#pollDelay));
+    }
+    if (timer - performance.now() < 1.5) {
       // Sooner than the port's millisecond timeouts can say: come back after the event loop's
       // turn instead (Windows rounds such waits up to its timer tick).
       setImmediate(() => this.wakeFromPark());

@@ -182,6 +182,8 @@ export class PosixPool {
    * Worker can touch it any more (SIGNALLED, or RECLAIM for a canceled one).
    */
   retire(job: number): void {
+    // Its result was taken: `collect` must not hand it to its queue again.
+    this.#owners[job] = undefined;
     const st = Atomics.load(this.#v.state, job);
     if (st === SIGNALLED || st === RECLAIM) this.#reuse(job);
     else this.#retired.push(job);

@@ -77,6 +77,9 @@ export const kernel32Symbols = {
   CreateSymbolicLinkW: { parameters: ["usize", "usize", "u32"], result: "u8" },
   // DWORD GetFileAttributesW(LPCWSTR lpFileName);
   GetFileAttributesW: { parameters: ["usize"], result: "u32" },
+  // BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
+  //                      LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwOptions);
+  DuplicateHandle: { parameters: ["usize", "usize", "usize", "buffer", "u32", "i32", "u32"], result: "i32" },
   // HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount, LONG lMaximumCount,
   //                         LPCWSTR lpName);
   CreateSemaphoreW: { parameters: ["usize", "i32", "i32", "usize"], result: "usize" },

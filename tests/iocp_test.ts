@@ -143,3 +143,59 @@ Deno.test({
     assert.deepEqual(exit.outTerm, { kind: "exited", code: 5 });
   },
 });
+
+// A synchronous pipe (CreatePipe: what an inherited stdin is), which overlapped I/O cannot use.
+function syncPipe(): [number, number] {
+  const k = Deno.dlopen("kernel32.dll", {
+    CreatePipe: { parameters: ["buffer", "buffer", "usize", "u32"], result: "i32" },
+  });
+  const r = new BigUint64Array(1);
+  const w = new BigUint64Array(1);
+  assert.ok(k.symbols.CreatePipe(new Uint8Array(r.buffer), new Uint8Array(w.buffer), 0n, 0));
+  k.close();
+  return [Number(r[0]), Number(w[0])];
+}
+
+Deno.test({
+  name: "iocp: a read of a synchronous pipe waits without a thread: it reads what comes, and can be canceled",
+  ignore: !onIocp,
+  async fn() {
+    const [r, w] = syncPipe();
+    using work = new aio.Dynamic({ capacity: 4 });
+    const read = aio.read({ file: r, buffer: new Uint8Array(16) });
+    work.queue(read);
+    work.complete("nonblocking");
+    await aio.single(aio.write({ file: w, buffer: enc.encode("sync") }));
+    assert.equal(await work.completeAllAsync(), 0);
+    assert.equal(dec.decode(read.buffer.subarray(0, read.outRead)), "sync");
+    const idle = aio.read({ file: r, buffer: new Uint8Array(16) });
+    work.queue(idle);
+    work.complete("nonblocking");
+    await new Promise((res) => setTimeout(res, 50));
+    work.cancel(idle.outId);
+    await work.completeAllAsync();
+    assert.equal(idle.outError?.code, "Canceled");
+    closeAll(r, w);
+  },
+});
+
+Deno.test({
+  name: "iocp: a write a pool Worker makes goes to its own pipe, even when a close queued behind it frees the number",
+  ignore: !onIocp,
+  async fn() {
+    const [r, w] = syncPipe();
+    await aio.complete([aio.write({ file: w, buffer: enc.encode("HELLO") }), aio.closeFile({ file: w })]);
+    const others = [syncPipe(), syncPipe()];
+    const got = aio.read({ file: r, buffer: new Uint8Array(16) });
+    await aio.single(got);
+    assert.equal(dec.decode(got.buffer.subarray(0, got.outRead)), "HELLO");
+    for (const [a, b] of others) {
+      const peek = aio.read({ file: a, buffer: new Uint8Array(16) });
+      await aio.single(aio.write({ file: b, buffer: enc.encode("x") }));
+      await aio.single(peek);
+      assert.equal(dec.decode(peek.buffer.subarray(0, peek.outRead)), "x"); // nothing else landed there
+      closeAll(a, b);
+    }
+    closeAll(r);
+  },
+});

@@ -471,3 +471,91 @@ Deno.test("childExit of a child that already exited gives its code; of a process
   const self = aio.childExit({ child: Deno.pid });
   await assert.rejects(aio.single(self), (e: aio.OperationError) => e.code === "NotFound");
 });
+
+// From the second review of the iocp backend.
+
+Deno.test("two childExit waits on one child: one gets the exit, the other NotFound, and close returns", async () => {
+  const pid = aio.posix.spawn(
+    WINDOWS ? [Deno.execPath(), "eval", "setTimeout(() => Deno.exit(3), 300)"] : ["sh", "-c", "sleep 0.3; exit 3"],
+  );
+  const work = new aio.Dynamic({ capacity: 4 });
+  const first = aio.childExit({ child: pid });
+  const second = aio.childExit({ child: pid });
+  work.queue(first);
+  work.complete("nonblocking");
+  await new Promise((r) => setTimeout(r, WINDOWS ? 3000 : 600)); // the child has exited
+  work.queue(second);
+  await work.completeAllAsync();
+  const outcomes = [first, second].map((op) => op.outError?.code ?? op.outTerm?.kind).sort();
+  assert.deepEqual(outcomes, ["NotFound", "exited"]);
+  work.close();
+});
+
+Deno.test("current-position reads of one file from two queues read one after the other", async () => {
+  await withTempDir(async (path, dir) => {
+    await Deno.writeTextFile(`${path}/f`, "0123456789abcdef");
+    const open = aio.openAt({ dir, path: "f" });
+    await aio.single(open);
+    const f = open.outFile;
+    using q1 = new aio.Dynamic({ capacity: 2 });
+    using q2 = new aio.Dynamic({ capacity: 2 });
+    const a = aio.read({ file: f, buffer: new Uint8Array(4) });
+    const b = aio.read({ file: f, buffer: new Uint8Array(4) });
+    q1.queue(a);
+    q1.complete("nonblocking");
+    q2.queue(b);
+    q2.complete("nonblocking");
+    q1.completeAll();
+    q2.completeAll();
+    const c = aio.read({ file: f, buffer: new Uint8Array(4) });
+    await aio.single(c);
+    assert.deepEqual([dec.decode(a.buffer), dec.decode(b.buffer)].sort(), ["0123", "4567"]);
+    assert.equal(dec.decode(c.buffer), "89ab");
+    closeAll(f);
+  });
+});
+
+Deno.test("a current-position read waiting behind another reads its own file when a close and an open reuse the number", async () => {
+  await withTempDir(async (path, dir) => {
+    await Deno.writeTextFile(`${path}/f`, "0123456789abcdef");
+    await Deno.writeTextFile(`${path}/g`, "ABCDEFGHIJKLMNOP");
+    const open = aio.openAt({ dir, path: "f" });
+    await aio.single(open);
+    const f = open.outFile;
+    const a = aio.read({ file: f, buffer: new Uint8Array(4) });
+    const b = aio.read({ file: f, buffer: new Uint8Array(4) });
+    const g = aio.openAt({ dir, path: "g" });
+    await aio.complete([a, b, aio.closeFile({ file: f }), g]);
+    assert.deepEqual([dec.decode(a.buffer), dec.decode(b.buffer)].sort(), ["0123", "4567"]);
+    const r = aio.read({ file: g.outFile, buffer: new Uint8Array(4) });
+    await aio.single(r);
+    assert.equal(dec.decode(r.buffer), "ABCD"); // g's position was not moved by f's reads
+    closeAll(g.outFile);
+  });
+});
+
+Deno.test("closing a view of an event source (fromFd) leaves its owner working", async () => {
+  using owner = new aio.EventSource();
+  const view = aio.EventSource.fromFd(owner.fd);
+  view.notify();
+  assert.equal(owner.waitNonBlocking(), true);
+  view.close();
+  owner.notify();
+  assert.equal(owner.waitNonBlocking(), true);
+  await aio.multi([aio.notifyEventSource({ source: owner }), aio.waitEventSource({ source: owner })]);
+});
+
+Deno.test("a UDP datagram larger than the protocol allows: MessageTooBig, for send and sendMsg", async () => {
+  const { AF, SOCK, IPPROTO } = aio.constants;
+  const s = aio.socket({ domain: AF.INET, flags: SOCK.DGRAM | SOCK.CLOEXEC, protocol: IPPROTO.UDP });
+  await aio.single(s);
+  const to = aio.ipv4("127.0.0.1", 9);
+  aio.posix.bind(s.outSocket, aio.ipv4("127.0.0.1", 0));
+  await aio.single(aio.connect({ socket: s.outSocket, addr: to }));
+  const big = new Uint8Array(70000);
+  const send = aio.send({ socket: s.outSocket, buffer: big });
+  await assert.rejects(aio.single(send), (e: aio.OperationError) => e.code === "MessageTooBig");
+  const msg = aio.sendMsg({ socket: s.outSocket, msg: aio.messageHeader({ iov: [big] }) });
+  await assert.rejects(aio.single(msg), (e: aio.OperationError) => e.code === "MessageTooBig");
+  closeAll(s.outSocket);
+});
