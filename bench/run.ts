@@ -11,7 +11,9 @@
  */
 import { aioNops } from "./aio_nops.ts";
 import { coroNops } from "./coro_nops.ts";
+import { fs } from "./fs.ts";
 import { pingPongs } from "./ping_pongs.ts";
+import { spawn } from "./spawn.ts";
 import {
   type Bench,
   type BenchResult,
@@ -24,7 +26,7 @@ import {
 } from "./harness.ts";
 
 /** Every bench, in the order they run. New benches are added here. */
-const BENCHES: Bench[] = [aioNops, coroNops, pingPongs];
+const BENCHES: Bench[] = [aioNops, coroNops, pingPongs, fs, spawn];
 
 /** The command line of a bench run. */
 export interface RunOptions {
