@@ -382,6 +382,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   #adopted: number[] = [];
   #poolSignalled = false;
   #inbox: number[] = [];
+  #handledNow = false;
   #parkWaiters: (() => void)[] = [];
   readonly #iosb = new Uint8Array(16);
   readonly #info = new Uint32Array(2);
@@ -433,9 +434,20 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     return rel >= 0 && rel < this.capacity * SLOT_SCRATCH && rel % SLOT_SCRATCH === 0;
   }
 
-  /** A packet for one of this queue's slots (routed by the port; handled at the next wait). */
+  /**
+   * A packet for one of this queue's slots, routed by the port: handled at this queue's next
+   * wait, except that of an operation other operations wait for at the current position of its
+   * file, which is handled at once, whichever queue's wait routed it: the waiters may be another
+   * queue's, which would otherwise wait for this one to be completed.
+   */
   packet(ovl: number, status: number, bytes: number): void {
-    this.#inbox.push((ovl - this.scratchAddress - OVL) / SLOT_SCRATCH, status, bytes);
+    const slot = (ovl - this.scratchAddress - OVL) / SLOT_SCRATCH;
+    if (this.#posKey[slot] >= 0) {
+      this.#complete(slot, status, bytes);
+      this.#handledNow = true; // a wait of this queue must return: it has a completion
+    } else {
+      this.#inbox.push(slot, status, bytes);
+    }
     this.wakeFromPark();
   }
 
@@ -713,7 +725,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       case "waitEventSource":
         return op.source.fd !== c.fd ? -EBADF : this.#eventWait(c, slot);
       case "closeEventSource":
-        this.#port.forget(c.fd);
+        // The source forgets its socket's association when it owns it (a view's close must not).
         op.source.close();
         return 0;
       default:
@@ -869,6 +881,9 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     } else {
       buffer = c.buf!;
     }
+    // Nothing to move: done at once, as on Linux (an overlapped read of 0 bytes from a pipe
+    // would wait for data).
+    if (buffer.byteLength === 0 && type !== W32.FILE_TYPE_DISK) return 0;
     let target = original;
     this.#posFile[slot] = -1;
     if (type === W32.FILE_TYPE_DISK) {
@@ -889,6 +904,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         if (waiting !== undefined) {
           waiting.push([this, slot]);
           this.#mode[slot] = CURPOS_WAIT;
+          this.#running++; // it will complete: a wait must not think nothing could
           return undefined;
         }
         const pos = new BigInt64Array(1);
@@ -967,8 +983,9 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       const e = k.GetLastError();
       return e === WIN_ERROR.BROKEN_PIPE ? 0 : -errnoFromWin32(e);
     }
-    if (avail[0] === 0) return undefined;
     const buffer = c.iov !== null ? this.#aux[slot]! : c.buf!;
+    if (buffer.byteLength === 0) return 0; // as Linux: a read of nothing returns at once
+    if (avail[0] === 0) return undefined;
     const n = new Uint32Array(1);
     const len = Math.min(buffer.byteLength, avail[0]);
     if (!k.ReadFile(BigInt(c.file), BigInt(addressOf(buffer)), len, BigInt(addressOf(n)), 0n)) {
@@ -1022,6 +1039,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
   restartAtPosition(slot: number): boolean {
     if (this.#mode[slot] !== CURPOS_WAIT) return false;
     this.#mode[slot] = IDLE;
+    this.#running--;
     let r: number | undefined;
     try {
       r = this.#fileIo(this.#ops[slot]!.kind as "read", this.#cap[slot]!, slot);
@@ -1391,6 +1409,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
           if (i >= 0) list.splice(i, 1);
         }
         this.#mode[slot] = IDLE;
+        this.#running--;
         return ABORT_DONE;
       }
       case POOL_WAIT:
@@ -1401,7 +1420,9 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       case POOLED: {
         const pool = posixPool();
         const job = this.#job[slot];
-        if (!pool.cancel(job)) return ABORT_FAILED; // a Worker is making the call
+        // Adopted (another queue's collect handed its result here: job -1), or a Worker is
+        // making the call: it completes with its real result.
+        if (job < 0 || !pool.cancel(job)) return ABORT_FAILED;
         pool.retire(job);
         this.#job[slot] = -1;
         this.#pooledSlots.splice(this.#pooledSlots.indexOf(slot), 1);
@@ -1418,9 +1439,9 @@ export class IocpBackend extends Uringlator implements PoolOwner {
     return this.#running > 0 || this.hasPackets() || this.#polls.length > 0;
   }
 
-  /** Whether packets wait in this queue's inbox (or pool results). */
+  /** Whether packets wait in this queue's inbox (or pool results), or one was handled at once. */
   hasPackets(): boolean {
-    return this.#inbox.length > 0 || this.#poolSignalled;
+    return this.#inbox.length > 0 || this.#poolSignalled || this.#handledNow;
   }
 
   // Event-source waits that poll: true if one finished.
@@ -1430,8 +1451,10 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       const slot = this.#polls[i];
       const c = this.#cap[slot]!;
       let r: number | undefined;
-      if (this.#ops[slot]!.kind === "waitEventSource") {
-        const got = eventTry(c.fd, c.sem);
+      const op = this.#ops[slot]!;
+      if (op.kind === "waitEventSource") {
+        // Closed meanwhile: its socket number may be another socket's by now.
+        const got = op.source.fd !== c.fd ? -EBADF : eventTry(c.fd, c.sem);
         r = got === 0 ? undefined : got < 0 ? got : 0;
       } else {
         r = this.#pipeTry(c, slot);
@@ -1460,6 +1483,7 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       }
     }
     if (!this.hasPackets()) this.#port.drain(this, timeoutMs < 0 ? -1 : timeoutMs);
+    this.#handledNow = false;
     if (this.#poolSignalled) this.#harvestPool();
     // One packet at a time, each taken off before it is handled: should handling throw, the
     // packets after it are still there for the next wait.

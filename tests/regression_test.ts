@@ -559,3 +559,35 @@ Deno.test("a UDP datagram larger than the protocol allows: MessageTooBig, for se
   await assert.rejects(aio.single(msg), (e: aio.OperationError) => e.code === "MessageTooBig");
   closeAll(s.outSocket);
 });
+
+// From the third review of the iocp backend.
+
+Deno.test("a current-position read waiting behind another queue's completes when only its own queue is completed", async () => {
+  await withTempDir(async (path, dir) => {
+    await Deno.writeTextFile(`${path}/f`, "0123456789abcdef");
+    await Deno.writeTextFile(`${path}/x`, "xxxx");
+    const f = aio.openAt({ dir, path: "f" });
+    const x = aio.openAt({ dir, path: "x" });
+    await aio.multi([f, x]);
+    using q1 = new aio.Dynamic({ capacity: 4 });
+    using q2 = new aio.Dynamic({ capacity: 4 });
+    const first = aio.read({ file: x.outFile, buffer: new Uint8Array(4), offset: 0, link: "hard" });
+    const a = aio.read({ file: f.outFile, buffer: new Uint8Array(4) });
+    const b = aio.read({ file: f.outFile, buffer: new Uint8Array(4) });
+    q1.queue([first, a]);
+    q1.complete("nonblocking"); // `a` may now be in flight, its completion not yet reaped
+    q2.queue(b);
+    assert.equal(q2.completeAll(), 0); // q1 is not completed meanwhile
+    q1.completeAll();
+    assert.deepEqual([dec.decode(a.buffer), dec.decode(b.buffer)].sort(), ["0123", "4567"]);
+    closeAll(f.outFile, x.outFile);
+  });
+});
+
+Deno.test("a read of zero bytes from an empty pipe returns 0 at once", async () => {
+  const [r, w] = aio.posix.pipe();
+  const read = aio.read({ file: r, buffer: new Uint8Array(0) });
+  await aio.single(read);
+  assert.equal(read.outRead, 0);
+  closeAll(r, w);
+});
