@@ -1,28 +1,51 @@
-// Differential fuzzing across backends (a first slice of issue #7): seeded, reproducible
-// sequences of batches (links soft and hard, link timeouts, cancels, short reads, failing
-// opens, file writes at offsets), run on every backend available; the outcomes and the bytes
-// must be the same.
+// Differential fuzzing across backends (issue #7): seeded, reproducible sequences of batches
+// (links soft and hard, link timeouts, cancels, short reads, failing opens, file writes at
+// offsets), run on every backend available; the outcomes and the bytes must be the same.
 //
-//   deno run -A tests/fuzz/differential.ts [--seed N] [--scenarios N] [--backends io_uring,posix]
+//   deno task fuzz                      a bounded slice (30k operations per backend, about two
+//                                       minutes), as CI runs it
+//   deno task fuzz --ops=1000000        longer
+//   deno task fuzz --seed=N --scenarios=1   replay one scenario
+//   ... --backends=io_uring,posix,iocp  which backends (default: every one that can run here)
+//
+// On Linux, iocp runs the same scenarios in the Windows deno under Wine (a child process that
+// writes its outcomes to a file); they are compared with the others' here. AIO_REQUIRE_BACKENDS
+// (as tests/run.ts reads it) makes a listed backend that cannot run a failure.
 //
 // Timers are spaced at least 15 ms apart so that which one wins is not a race.
 import { aio } from "../../mod.ts";
+
+const windeno = new URL("../../../shared/tools/windows/windeno", import.meta.url).pathname;
 
 // Long enough never to expire while a scenario runs: such timeouts end canceled, by a cancel
 // operation or by the final sweep.
 const LONG = 10_000;
 
-function args(): { seed: number; scenarios: number; backends: aio.BackendName[] } {
-  let seed = Date.now() % 1_000_000;
-  let scenarios = 40;
-  let backends: aio.BackendName[] = ["io_uring", "posix"];
-  for (const a of Deno.args) {
-    if (a.startsWith("--seed=")) seed = Number(a.slice(7));
-    else if (a.startsWith("--scenarios=")) scenarios = Number(a.slice(12));
-    else if (a.startsWith("--backends=")) backends = a.slice(11).split(",") as aio.BackendName[];
-    else throw new Error(`unknown argument ${a}`);
+interface Args {
+  seed: number;
+  /** Scenarios to run; 0: as many as `ops` needs. */
+  scenarios: number;
+  /** Operations per backend to reach when `scenarios` is 0. */
+  ops: number;
+  backends: aio.BackendName[] | undefined;
+  /** Child mode: write the outcomes to this file instead of comparing. */
+  dump: string | undefined;
+}
+
+function args(): Args {
+  const a: Args = { seed: Date.now() % 1_000_000, scenarios: 0, ops: 30_000, backends: undefined, dump: undefined };
+  for (const arg of Deno.args) {
+    if (arg.startsWith("--seed=")) a.seed = Number(arg.slice(7));
+    else if (arg.startsWith("--scenarios=")) a.scenarios = Number(arg.slice(12));
+    else if (arg.startsWith("--ops=")) a.ops = Number(arg.slice(6));
+    else if (arg.startsWith("--backends=")) a.backends = arg.slice(11).split(",") as aio.BackendName[];
+    else if (arg.startsWith("--dump=")) a.dump = arg.slice(7);
+    else throw new Error(`unknown argument ${arg}`);
   }
-  return { seed, scenarios, backends };
+  for (const [k, v] of [["seed", a.seed], ["scenarios", a.scenarios], ["ops", a.ops]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`--${k} must be a non-negative integer, got ${v}`);
+  }
+  return a;
 }
 
 // mulberry32
@@ -208,33 +231,120 @@ function run(backend: aio.BackendName, batches: Batch[], dir: string): Outcome {
   };
 }
 
-const { seed, scenarios, backends } = args();
+function available(backend: aio.BackendName): string | undefined {
+  try {
+    new aio.Dynamic({ backend, capacity: 1, debug: false }).close();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+function wine(): string | undefined {
+  if (Deno.build.os !== "linux") return "Wine runs the Windows deno on Linux only";
+  try {
+    Deno.statSync(windeno);
+    Deno.statSync(`${Deno.env.get("WINDENO_DIR") ?? "/opt/windeno"}/deno.exe`);
+    return undefined;
+  } catch {
+    return "the Windows deno under Wine is not installed (../shared/tools/windows/setup.sh)";
+  }
+}
+
+const opt = args();
+const { seed } = opt;
+// How many scenarios: given, or as many as make `ops` operations (generation is cheap and the
+// same everywhere, so a child is told the count).
+let scenarios = opt.scenarios;
+let plannedOps = 0;
+if (scenarios === 0) {
+  while (plannedOps < opt.ops) plannedOps += generate(seed + scenarios++).reduce((n, b) => n + b.ops.length, 0);
+} else {
+  for (let s = 0; s < scenarios; s++) plannedOps += generate(seed + s).reduce((n, b) => n + b.ops.length, 0);
+}
+
+const required = (Deno.env.get("AIO_REQUIRE_BACKENDS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+const candidates: aio.BackendName[] = opt.backends ?? ["io_uring", "posix", "iocp"];
+const local: aio.BackendName[] = [];
+let remoteIocp = false;
+let problems = 0;
+for (const b of candidates) {
+  let why = available(b);
+  if (why !== undefined && b === "iocp" && opt.dump === undefined) {
+    const w = wine();
+    if (w === undefined) {
+      remoteIocp = true;
+      continue;
+    }
+    why = `${why}; ${w}`;
+  }
+  if (why === undefined) local.push(b);
+  else {
+    console.log(`${b}: skipped, ${why}`);
+    if (required.includes(b) || opt.backends !== undefined) problems++;
+  }
+}
+
 const dir = Deno.makeTempDirSync({ prefix: "aio_fuzz_" });
 let divergences = 0;
+const results: Outcome[][] = []; // per scenario, per local backend
 try {
   for (let s = 0; s < scenarios; s++) {
-    const scenarioSeed = seed + s;
-    const batches = generate(scenarioSeed);
-    const outcomes: Outcome[] = [];
-    for (const b of backends) outcomes.push(run(b, batches, dir));
-    const ref = JSON.stringify(outcomes[0]);
-    for (let i = 1; i < outcomes.length; i++) {
-      if (JSON.stringify(outcomes[i]) !== ref) {
-        divergences++;
-        console.log(`DIVERGENCE seed ${scenarioSeed}: replay with --seed=${scenarioSeed} --scenarios=1`);
-        console.log(JSON.stringify(batches));
-        for (let j = 0; j < outcomes.length; j++) {
-          console.log(
-            backends[j],
-            JSON.stringify(outcomes[j].ops),
-            outcomes[j].file === outcomes[0].file ? "" : "FILE DIFFERS",
-          );
-        }
-      }
+    const batches = generate(seed + s);
+    results.push(local.map((b) => run(b, batches, dir)));
+  }
+  const names = [...local];
+  if (remoteIocp) {
+    // The same scenarios on iocp, in the Windows deno; its outcomes come back in a file.
+    const file = `${dir}/iocp.json`;
+    const out = new Deno.Command(windeno, {
+      args: [
+        "run",
+        "-A",
+        `Z:${new URL(import.meta.url).pathname}`, // Wine maps the Linux root to Z:
+        `--seed=${seed}`,
+        `--scenarios=${scenarios}`,
+        "--backends=iocp",
+        `--dump=Z:${file}`,
+      ],
+      env: { AIO_BACKEND: "iocp" },
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    let dumped: Outcome[] | undefined;
+    try {
+      dumped = JSON.parse(Deno.readTextFileSync(file)) as Outcome[];
+    } catch {
+      console.log(
+        `iocp: the Windows run wrote no outcomes (exit ${out.code}): ${new TextDecoder().decode(out.stderr)}`,
+      );
+      problems++;
     }
+    if (dumped !== undefined) {
+      names.push("iocp");
+      dumped.forEach((o, s) => results[s].push(o));
+    }
+  }
+  if (opt.dump !== undefined) {
+    Deno.writeTextFileSync(opt.dump, JSON.stringify(results.map((r) => r[0])));
+  } else {
+    for (let s = 0; s < scenarios; s++) {
+      const outcomes = results[s];
+      const ref = JSON.stringify(outcomes[0]);
+      if (outcomes.every((o) => JSON.stringify(o) === ref)) continue;
+      divergences++;
+      console.log(`DIVERGENCE seed ${seed + s}: replay with --seed=${seed + s} --scenarios=1`);
+      console.log(JSON.stringify(generate(seed + s)));
+      outcomes.forEach((o, j) =>
+        console.log(names[j], JSON.stringify(o.ops), o.file === outcomes[0].file ? "" : "FILE DIFFERS")
+      );
+    }
+    console.log(
+      `${scenarios} scenarios (${plannedOps} operations per backend) from seed ${seed} on ${names.join(", ")}: ` +
+        `${divergences} divergences`,
+    );
   }
 } finally {
   Deno.removeSync(dir, { recursive: true });
 }
-console.log(`${scenarios} scenarios from seed ${seed} on ${backends.join(", ")}: ${divergences} divergences`);
-Deno.exit(divergences > 0 ? 1 : 0);
+Deno.exit(divergences > 0 || problems > 0 ? 1 : 0);
