@@ -11,6 +11,7 @@
  */
 import { aioNops } from "./aio_nops.ts";
 import { coroNops } from "./coro_nops.ts";
+import { flow } from "./flow.ts";
 import { fs } from "./fs.ts";
 import { pingPongs } from "./ping_pongs.ts";
 import { spawn } from "./spawn.ts";
@@ -26,7 +27,7 @@ import {
 } from "./harness.ts";
 
 /** Every bench, in the order they run. New benches are added here. */
-const BENCHES: Bench[] = [aioNops, coroNops, pingPongs, fs, spawn];
+const BENCHES: Bench[] = [aioNops, coroNops, pingPongs, fs, spawn, flow];
 
 /** The command line of a bench run. */
 export interface RunOptions {
