@@ -210,6 +210,8 @@ export function spawn(argv: readonly string[]): number {
     argvTable,
     Deno.UnsafePointer.of(envTable),
   );
+  // The strings the tables point at are only held here: keep them until the call has returned.
+  if (keep.length < 0) throw new Error("unreachable");
   if (r !== 0) throw new AioError(`posix_spawnp failed: ${errnoName(r)}`, "Unexpected", { errno: errnoName(r) });
   return pid[0];
 }

@@ -12,6 +12,14 @@ import { AioError } from "./errors.ts";
 import { addressOf } from "../ffi/memory.ts";
 import { iocpForget } from "../backends/iocp.ts";
 
+// A string passed by address (a number) is reachable from nothing while the call runs; using it
+// after the call keeps it (and its memory) alive until then.
+const kept: unknown[] = [];
+function keepUntilHere(value: unknown): void {
+  kept.push(value);
+  kept.pop();
+}
+
 function fail(call: string, code: number): never {
   const e = errnoName(errnoFromWin32(code));
   throw new AioError(`${call} failed: ${e} (Windows error ${code})`, "Unexpected", { errno: e });
@@ -72,6 +80,7 @@ export function pipe(): [number, number] {
     W32.FILE_FLAG_OVERLAPPED,
     0n,
   );
+  keepUntilHere(name);
   if (w === INVALID_HANDLE) {
     const e = k.GetLastError();
     k.CloseHandle(r);
@@ -256,7 +265,9 @@ export function eventSocket(): { socket: number; semaphore: bigint } {
         wsCheck("connect", openWs2().symbols.connect(BigInt(s), getsockname(s), 16));
         const on = new Uint32Array([1]);
         wsCheck("ioctlsocket", openWs2().symbols.ioctlsocket(BigInt(s), FIONBIO, new Uint8Array(on.buffer)));
-        sem = k.CreateSemaphoreW(0n, 0, 0x7fffffff, BigInt(addressOf(semaphoreName(s))));
+        const name = semaphoreName(s);
+        sem = k.CreateSemaphoreW(0n, 0, 0x7fffffff, BigInt(addressOf(name)));
+        keepUntilHere(name);
         if (sem === 0n) fail("CreateSemaphoreW", k.GetLastError());
       } catch (err) {
         openWs2().symbols.closesocket(BigInt(s));
@@ -278,7 +289,9 @@ function semaphoreName(s: number): Uint8Array {
 
 /** A handle of its own to the semaphore of the source whose socket is `s`; -errno if there is none. */
 export function eventOpen(s: number): bigint | number {
-  const sem = openKernel32().symbols.OpenSemaphoreW(W32.SEMAPHORE_ALL_ACCESS, 0, BigInt(addressOf(semaphoreName(s))));
+  const name = semaphoreName(s);
+  const sem = openKernel32().symbols.OpenSemaphoreW(W32.SEMAPHORE_ALL_ACCESS, 0, BigInt(addressOf(name)));
+  keepUntilHere(name);
   return sem === 0n ? -ERRNO.EBADF : sem;
 }
 
