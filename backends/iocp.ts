@@ -199,10 +199,6 @@ class Port {
     this.#k.PostQueuedCompletionStatus(BigInt(this.handle), 0, KEY_WAKE, 0n);
   }
 
-  post(key: bigint): void {
-    this.#k.PostQueuedCompletionStatus(BigInt(this.handle), 0, key, 0n);
-  }
-
   /**
    * Waits at most `ms` (-1: no bound) until `q` has packets, routing every packet that comes to
    * its queue. A park call in flight on Deno's pool may take packets this thread waits for: it is
@@ -791,11 +787,14 @@ export class IocpBackend extends Uringlator implements PoolOwner {
       const slot = adopted.shift()!;
       this.#poolDone(slot, adopted.shift()!);
     }
-    pool.takeDone(this.#pooledSlots, this.#job, (slot, res) => {
-      this.#job[slot] = -1;
-      this.#poolDone(slot, res);
-    });
+    pool.takeDone(this.#pooledSlots, this.#job, this.#onPoolDone);
   }
+
+  // Made once: the harvest runs at every pool signal, and should not allocate.
+  readonly #onPoolDone = (slot: number, res: number): void => {
+    this.#job[slot] = -1;
+    this.#poolDone(slot, res);
+  };
 
   #poolDone(slot: number, res: number): void {
     if (this.#mode[slot] !== POOLED) return;

@@ -999,7 +999,7 @@ export class PosixBackend extends Uringlator implements PoolOwner {
   }
 
   #harvest(): void {
-    this.#pool.takeDone(this.#pooled, this.#job, (slot, res) => this.#poolDone(slot, res));
+    this.#pool.takeDone(this.#pooled, this.#job, this.#onPoolDone);
     if (this.#adopted.length > 0) {
       const adopted = this.#adopted;
       this.#adopted = [];
@@ -1011,6 +1011,9 @@ export class PosixBackend extends Uringlator implements PoolOwner {
       for (const slot of waiting) this.#toPool(slot);
     }
   }
+
+  // Made once: #harvest runs at every wake-up of the queue, and should not allocate.
+  readonly #onPoolDone = (slot: number, res: number): void => this.#poolDone(slot, res);
 
   #poolDone(slot: number, res: number): void {
     const acc = this.#acc[slot];
