@@ -17,8 +17,10 @@ import { AioError } from "./errors.ts";
  * ```
  */
 export function ipv4(host: string, port: number): Uint8Array {
-  const parts = host.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+  // Digits only: Number("") is 0 and Number(" 1") is 1, which made "1..2.3" an address.
+  const texts = typeof host === "string" ? host.split(".") : [];
+  const parts = texts.map(Number);
+  if (parts.length !== 4 || texts.some((t) => !/^[0-9]{1,3}$/.test(t)) || parts.some((p) => p > 255)) {
     throw new AioError(`not an IPv4 address: ${host}`, "InvalidArgument");
   }
   checkPort(port);
@@ -41,6 +43,10 @@ export function ipv4(host: string, port: number): Uint8Array {
  */
 export function ipv6(host: string, port: number, scopeId = 0): Uint8Array {
   checkPort(port);
+  if (typeof host !== "string") throw new AioError(`not an IPv6 address: ${String(host)}`, "InvalidArgument");
+  if (!Number.isInteger(scopeId) || scopeId < 0 || scopeId > 0xffff_ffff) {
+    throw new AioError(`bad scope id ${scopeId}`, "InvalidArgument");
+  }
   const halves = host.split("::");
   if (halves.length > 2) throw new AioError(`not an IPv6 address: ${host}`, "InvalidArgument");
   const head = halves[0] ? halves[0].split(":") : [];
@@ -83,6 +89,10 @@ export interface ParsedAddress {
  * ```
  */
 export function parseAddress(bytes: Uint8Array): ParsedAddress {
+  if (!(bytes instanceof Uint8Array)) throw new AioError("parseAddress takes a Uint8Array", "InvalidBuffer");
+  if (bytes.byteLength < 2) {
+    throw new AioError(`a socket address has at least 2 bytes, got ${bytes.byteLength}`, "BufferTooShort");
+  }
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const family = v.getUint16(0, true);
   if (family === AF.INET && bytes.byteLength >= 8) {

@@ -8,6 +8,7 @@
 import type { Backend, BackendName } from "./backend.ts";
 import { SLOT_BATCH, SLOT_FINISH, SLOT_SCRATCH, SLOT_UNSUPPORTED } from "./backend.ts";
 import { BackendError, InvalidOperationError, QueueError } from "./errors.ts";
+import { checkHandler, checkSignal } from "./arguments.ts";
 import { finalize, finalizeCanceled, RES_CANCELED, RES_NOT_SUPPORTED } from "./finalize.ts";
 import {
   checkLastUnlinked,
@@ -18,6 +19,7 @@ import {
   markCompleted,
   nop,
   type Operation,
+  OPERATION_KINDS,
   type OperationKind,
   releaseBatch,
 } from "./ops.ts";
@@ -86,8 +88,35 @@ class Batch {
 }
 
 const EMPTY_HANDLER: Handler = {};
+
+const MAX_SQ_ENTRIES = 32768;
+const MAX_CQ_ENTRIES = 65536;
+
+function badArgument(detail: string): never {
+  throw new QueueError("InvalidArgument", detail);
+}
+
+function showValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+function checkEntries(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    badArgument(`${name} must be an integer in [${min}, ${max}], got ${showValue(value)}`);
+  }
+}
+
 /** Fills the one-operation array between calls, so that it never holds a caller's operation. */
 const PLACEHOLDER: Operation = nop();
+
+// Every queue not yet closed. A queue dropped without `close()` while the kernel or a pool Worker
+// still writes into its scratch and its operations' memory must not be collected under them
+// (ffi/README.md, open item 1), and JS cannot pin memory any other way. A forgotten queue is a
+// leak, as its fds already are; `close()` and `using` release it.
+const OPEN = new Set<Dynamic>();
+// What operations held when their ring failed (`close` after a BackendError): the kernel may still
+// write into it after `close` returns, so it is kept for the life of the process.
+const ABANDONED: unknown[] = [];
 
 /**
  * A queue of operations, completed on demand.
@@ -139,10 +168,19 @@ export class Dynamic implements Disposable {
    * ```
    */
   constructor(options: DynamicOptions = {}) {
+    if (typeof options !== "object" || options === null) badArgument(`options must be an object, got ${options}`);
     const capacity = options.capacity ?? 256;
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffff) {
-      throw new QueueError("InvalidArgument", `capacity must be an integer in [1, 65535], got ${capacity}`);
+    checkEntries("capacity", capacity, 1, 0xffff);
+    // Checked here, before the backend: the kernel would say EINVAL (read as an old kernel) or an
+    // FFI conversion would throw a TypeError.
+    if (options.sqEntries !== undefined) checkEntries("sqEntries", options.sqEntries, 1, MAX_SQ_ENTRIES);
+    if (options.cqEntries !== undefined) {
+      // The kernel rounds the submission queue up to a power of two and wants at least as many
+      // completion entries.
+      const sq = Math.min(MAX_SQ_ENTRIES, 2 ** Math.ceil(Math.log2(Math.max(2, options.sqEntries ?? capacity + 2))));
+      checkEntries("cqEntries", options.cqEntries, sq, MAX_CQ_ENTRIES);
     }
+    if (options.handler !== undefined) checkHandler(options.handler);
     this.#backend = createBackend({
       backend: options.backend,
       sqEntries: options.sqEntries ?? capacity + 2,
@@ -164,6 +202,7 @@ export class Dynamic implements Disposable {
     this.#scratchView = new DataView(this.#scratch.buffer);
     this.#scratchAddress = addressOf(this.#scratch);
     this.#backend.bind({ scratch: this.#scratch, address: this.#scratchAddress, flags: this.#flags });
+    OPEN.add(this);
   }
 
   /** The backend in use. */
@@ -183,6 +222,13 @@ export class Dynamic implements Disposable {
 
   /** Whether the backend supports every kind given. */
   isSupported(kinds: readonly OperationKind[]): boolean {
+    if (!Array.isArray(kinds) || !kinds.every((k) => OPERATION_KINDS.includes(k))) {
+      throw new InvalidOperationError(
+        undefined,
+        "InvalidArgument",
+        `kinds must be an array of operation kinds (aio.OPERATION_KINDS), got ${JSON.stringify(kinds)}`,
+      );
+    }
     return this.#backend.isSupported(kinds);
   }
 
@@ -212,6 +258,8 @@ export class Dynamic implements Disposable {
       list = this.#one;
     }
     const signal = options?.signal;
+    if (handler !== undefined) checkHandler(handler);
+    if (signal !== undefined) checkSignal(signal);
     try {
       signal?.throwIfAborted();
       this.#queue(list, handler ?? this.#handler, signal ? new Batch(list.length) : undefined, signal);
@@ -391,6 +439,10 @@ export class Dynamic implements Disposable {
    * ```
    */
   complete(mode: CompletionMode, handler?: Handler): CompletionResult {
+    if (mode !== "blocking" && mode !== "nonblocking") {
+      badArgument(`mode must be "blocking" or "nonblocking", got ${showValue(mode)}`);
+    }
+    if (handler !== undefined && handler !== this.#current) checkHandler(handler);
     if (!this.#begin()) return { numCompleted: 0, numErrors: 0 };
     const h = handler ?? this.#handler;
     const backend = this.#backend;
@@ -493,9 +545,10 @@ export class Dynamic implements Disposable {
    * ```
    */
   completeWithin(timeoutNs: number, handler?: Handler): CompletionResult {
-    if (!Number.isFinite(timeoutNs) || timeoutNs < 0) {
-      throw new QueueError("InvalidArgument", `timeoutNs must be a finite number >= 0, got ${timeoutNs}`);
+    if (typeof timeoutNs !== "number" || !(timeoutNs >= 0 && timeoutNs <= Number.MAX_SAFE_INTEGER)) {
+      badArgument(`timeoutNs must be a number in [0, 2^53 - 1], got ${showValue(timeoutNs)}`);
     }
+    if (handler !== undefined && handler !== this.#current) checkHandler(handler);
     if (!this.#begin()) return { numCompleted: 0, numErrors: 0 };
     const h = handler ?? this.#handler;
     this.#backend.submitWithin(timeoutNs);
@@ -567,7 +620,9 @@ export class Dynamic implements Disposable {
             firstError ??= err;
             continue;
           }
-          // The ring itself failed: what is left cannot complete; report it canceled.
+          // The ring itself failed: what is left cannot complete; report it canceled, and keep its
+          // memory, which the kernel may still write into once the ring is torn down.
+          ABANDONED.push(this.#scratch, this.#keep.slice(), this.#ops.slice());
           for (let slot = 0; slot < this.#capacity; slot++) {
             const op = this.#ops[slot];
             if (op !== undefined) {
@@ -582,6 +637,7 @@ export class Dynamic implements Disposable {
     this.#closed = true;
     this.#closeRequested = false;
     this.#backend.close();
+    OPEN.delete(this);
     if (firstError !== undefined) throw firstError;
   }
 
@@ -603,6 +659,10 @@ export class Dynamic implements Disposable {
    */
   cancel(id: Id): void {
     if (this.#closed) throw new QueueError("Closed", "the queue is closed");
+    // NaN or 1.5 would otherwise name slot 0 or 1 with generation 0: a live operation's id.
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > 0xff_ffff) {
+      badArgument(`id must be an operation's outId (an integer in [0, 2^24 - 1]), got ${showValue(id)}`);
+    }
     const slot = id & 0xffff;
     if (slot < this.#capacity && this.#ops[slot] !== undefined && this.#gen[slot] === id >>> 16) {
       this.#backend.cancel(id);

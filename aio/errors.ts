@@ -108,7 +108,7 @@ export class SomeOperationFailedError extends AioError {
 /**
  * Bad input, caught before anything reaches the kernel. Nothing of the call was queued.
  *
- * Codes: `InvalidFd`, `BufferTooShort`, `InvalidBuffer`, `DetachedBuffer`, `PathContainsNul`,
+ * Codes: `InvalidFd`, `BufferTooShort`, `BufferTooLong`, `InvalidBuffer`, `DetachedBuffer`, `PathContainsNul`,
  * `OffsetOutOfRange`, `InvalidArgument`, `LinkTimeoutNotLinked`, `LastOperationLinked`,
  * `OperationInFlight`, `DuplicateOperation`, `EmptyBatch`.
  *
@@ -137,8 +137,10 @@ export class InvalidOperationError extends AioError {
 }
 
 /**
- * The queue has no room: more operations than its capacity are in flight, or it is closed.
- * Codes: `SubmissionQueueFull` (zig-aio's `OutOfMemory` from `Dynamic.queue`), `Closed`.
+ * The queue has no room: more operations than its capacity are in flight, or it is closed; or
+ * one of the queue's own arguments is bad (a size, a mode, a handler, a signal, an id).
+ * Codes: `SubmissionQueueFull` (zig-aio's `OutOfMemory` from `Dynamic.queue`), `Closed`,
+ * `InvalidArgument`.
  *
  * @example
  * ```ts
@@ -211,6 +213,8 @@ const FALLBACK: Table = {
 
 const READ: Table = {
   EBADF: "NotOpenForReading",
+  // iocp: a read of a pipe's write end (ERROR_ACCESS_DENIED); Linux says EBADF for it.
+  EACCES: "AccessDenied",
   EIO: "InputOutput",
   EPERM: "AccessDenied",
   EPIPE: "BrokenPipe",
@@ -225,6 +229,7 @@ const WRITE: Table = {
   EDQUOT: "DiskQuota",
   EFBIG: "FileTooBig",
   EBADF: "NotOpenForWriting",
+  EACCES: "AccessDenied",
   EIO: "InputOutput",
   ENOSPC: "NoSpaceLeft",
   EPERM: "AccessDenied",

@@ -18,6 +18,24 @@ import { eventClose, eventNotify, eventOpen, eventSocket, eventTry, eventWait } 
 
 const WINDOWS = Deno.build.os === "windows";
 
+// A number the FFI cannot convert would be a TypeError at the first notify, far from its cause.
+function checkSourceFd(fd: unknown): void {
+  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fff_ffff) {
+    throw new AioError(
+      `an event source fd must be a non-negative integer, got ${typeof fd === "string" ? JSON.stringify(fd) : fd}`,
+      "InvalidFd",
+    );
+  }
+}
+
+// EBADF: the number is not open (closed elsewhere, or never an event source); the same code as a
+// closed EventSource object, with the errno.
+function failed(call: string, e: number): AioError {
+  return new AioError(`EventSource.${call} failed: ${errnoName(e)}`, e === ERRNO.EBADF ? "InvalidFd" : "Unexpected", {
+    errno: errnoName(e),
+  });
+}
+
 /**
  * A semaphore that operations (`notifyEventSource`, `waitEventSource`) and threads can share.
  *
@@ -51,7 +69,11 @@ export class EventSource implements Disposable {
    */
   constructor(options: { fd?: number } = {}) {
     this.#one[0] = 1n;
+    if (typeof options !== "object" || options === null) {
+      throw new AioError(`EventSource options must be an object, got ${String(options)}`, "InvalidArgument");
+    }
     if (options.fd !== undefined) {
+      checkSourceFd(options.fd);
       this.#fd = options.fd;
       this.#owned = false;
       if (WINDOWS) {
@@ -97,7 +119,7 @@ export class EventSource implements Disposable {
    * ```
    */
   static fromFd(fd: number): EventSource {
-    if (!Number.isInteger(fd) || fd < 0) throw new AioError(`invalid event source fd ${fd}`, "InvalidFd");
+    checkSourceFd(fd);
     return new EventSource({ fd });
   }
 
@@ -122,7 +144,7 @@ export class EventSource implements Disposable {
       return;
     }
     const r = openLibc().symbols.write(this.#checked(), this.#one, 8);
-    if (r !== 8) throw new AioError(`EventSource.notify failed: ${errnoName(errno())}`, "Unexpected");
+    if (r !== 8) throw failed("notify", errno());
   }
 
   /**
@@ -146,7 +168,7 @@ export class EventSource implements Disposable {
       const r = openLibc().symbols.read(this.#checked(), this.#sink, 8);
       if (r === 8) return;
       const e = errno();
-      if (e !== ERRNO.EINTR) throw new AioError(`EventSource.wait failed: ${errnoName(e)}`, "Unexpected");
+      if (e !== ERRNO.EINTR) throw failed("wait", e);
     }
   }
 
@@ -168,7 +190,7 @@ export class EventSource implements Disposable {
       if (r === 8) return true;
       const e = errno();
       if (e === ERRNO.EAGAIN) return false;
-      if (e !== ERRNO.EINTR) throw new AioError(`EventSource.waitNonBlocking failed: ${errnoName(e)}`, "Unexpected");
+      if (e !== ERRNO.EINTR) throw failed("waitNonBlocking", e);
     }
   }
 

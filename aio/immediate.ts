@@ -9,7 +9,8 @@
  * @module
  */
 import { Dynamic } from "./dynamic.ts";
-import { SomeOperationFailedError } from "./errors.ts";
+import { checkSignal } from "./arguments.ts";
+import { InvalidOperationError, SomeOperationFailedError } from "./errors.ts";
 import type { Operation, OperationKind } from "./ops.ts";
 import type { BackendName } from "./backend.ts";
 
@@ -21,6 +22,34 @@ export interface ImmediateOptions {
 
 const SHARED_CAPACITY = 1024;
 let shared: Dynamic | undefined;
+
+// Before queueFor: a non-array's length would otherwise size a temporary queue.
+function checkOps(ops: unknown): void {
+  if (!Array.isArray(ops)) {
+    throw new InvalidOperationError(
+      undefined,
+      "InvalidArgument",
+      `ops must be an array of operations, got ${typeof ops === "object" ? String(ops) : typeof ops}`,
+    );
+  }
+}
+
+function checkOptions(options: unknown): void {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOperationError(undefined, "InvalidArgument", `options must be an object, got ${String(options)}`);
+  }
+  checkSignal((options as ImmediateOptions).signal);
+}
+
+function checkOne(op: unknown): void {
+  if (Array.isArray(op)) {
+    throw new InvalidOperationError(
+      undefined,
+      "InvalidArgument",
+      "single takes one operation; multi and complete take arrays",
+    );
+  }
+}
 
 function queueFor(n: number): { queue: Dynamic; temporary: boolean } {
   shared ??= new Dynamic({ capacity: SHARED_CAPACITY });
@@ -40,6 +69,8 @@ function queueFor(n: number): { queue: Dynamic; temporary: boolean } {
  * ```
  */
 export async function complete(ops: readonly Operation[], options: ImmediateOptions = {}): Promise<number> {
+  checkOps(ops);
+  checkOptions(options);
   const { queue, temporary } = queueFor(ops.length);
   try {
     return await queue.runBatch(ops, options.signal);
@@ -58,6 +89,7 @@ export async function complete(ops: readonly Operation[], options: ImmediateOpti
  * ```
  */
 export function completeSync(ops: readonly Operation[]): number {
+  checkOps(ops);
   const { queue, temporary } = queueFor(ops.length);
   try {
     return queue.runBatchSync(ops);
@@ -108,6 +140,7 @@ export function multiSync(ops: readonly Operation[]): void {
  * ```
  */
 export async function single(op: Operation, options: ImmediateOptions = {}): Promise<void> {
+  checkOne(op);
   if (await complete([op], options) > 0) throw op.outError;
 }
 
@@ -121,6 +154,7 @@ export async function single(op: Operation, options: ImmediateOptions = {}): Pro
  * ```
  */
 export function singleSync(op: Operation): void {
+  checkOne(op);
   if (completeSync([op]) > 0) throw op.outError;
 }
 

@@ -184,6 +184,9 @@ export interface MessageHeader {
 export function messageHeader(
   init: { name?: Uint8Array | null; iov: Uint8Array[]; control?: Uint8Array | null },
 ): MessageHeader {
+  if (typeof init !== "object" || init === null) {
+    throw new InvalidOperationError(undefined, "InvalidArgument", `messageHeader takes an object, got ${show(init)}`);
+  }
   const name = init.name ?? null;
   const control = init.control ?? null;
   return {
@@ -576,6 +579,15 @@ export function codeOf(op: Operation): number {
 
 type Fields<T extends Operation> = Omit<T, keyof OperationBase<string>>;
 
+// A factory reads its options before make() runs: this check comes first, so that a missing or
+// non-object argument is a typed error rather than a TypeError from reading its fields.
+function given<O>(kind: OperationKind, options: O): O {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOperationError(kind, "InvalidArgument", `options must be an object, got ${show(options)}`);
+  }
+  return options;
+}
+
 function make<T extends Operation>(kind: T["kind"], common: CommonOptions, fields: Fields<T>): T {
   const op = {
     kind,
@@ -601,7 +613,7 @@ function make<T extends Operation>(kind: T["kind"], common: CommonOptions, field
  * ```
  */
 export function nop(options: CommonOptions = {}): Nop {
-  return make<Nop>("nop", options, {});
+  return make<Nop>("nop", given("nop", options), {});
 }
 
 /**
@@ -616,7 +628,7 @@ export function nop(options: CommonOptions = {}): Nop {
  * ```
  */
 export function fsync(options: { file: Fd } & CommonOptions): Fsync {
-  return make<Fsync>("fsync", options, { file: options.file });
+  return make<Fsync>("fsync", given("fsync", options), { file: options.file });
 }
 
 /**
@@ -631,7 +643,7 @@ export function fsync(options: { file: Fd } & CommonOptions): Fsync {
  * ```
  */
 export function poll(options: { fd: Fd; events?: PollEvents } & CommonOptions): Poll {
-  return make<Poll>("poll", options, { fd: options.fd, events: options.events ?? { in: true } });
+  return make<Poll>("poll", given("poll", options), { fd: options.fd, events: options.events ?? { in: true } });
 }
 
 /**
@@ -645,7 +657,7 @@ export function poll(options: { fd: Fd; events?: PollEvents } & CommonOptions): 
  * ```
  */
 export function readTty(options: { tty: Fd; buffer: Uint8Array; mode?: "direct" } & CommonOptions): ReadTty {
-  return make<ReadTty>("readTty", options, {
+  return make<ReadTty>("readTty", given("readTty", options), {
     tty: options.tty,
     buffer: options.buffer,
     mode: options.mode ?? "direct",
@@ -667,7 +679,7 @@ export function readTty(options: { tty: Fd; buffer: Uint8Array; mode?: "direct" 
  * ```
  */
 export function read(options: { file: Fd; buffer: Uint8Array; offset?: number } & CommonOptions): Read {
-  return make<Read>("read", options, {
+  return make<Read>("read", given("read", options), {
     file: options.file,
     buffer: options.buffer,
     offset: options.offset ?? OFFSET_CURRENT_POS,
@@ -689,7 +701,7 @@ export function read(options: { file: Fd; buffer: Uint8Array; offset?: number } 
  * ```
  */
 export function write(options: { file: Fd; buffer: Uint8Array; offset?: number } & CommonOptions): Write {
-  return make<Write>("write", options, {
+  return make<Write>("write", given("write", options), {
     file: options.file,
     buffer: options.buffer,
     offset: options.offset ?? OFFSET_CURRENT_POS,
@@ -708,7 +720,7 @@ export function write(options: { file: Fd; buffer: Uint8Array; offset?: number }
  * ```
  */
 export function readv(options: { file: Fd; iov: Uint8Array[]; offset?: number } & CommonOptions): Readv {
-  return make<Readv>("readv", options, {
+  return make<Readv>("readv", given("readv", options), {
     file: options.file,
     iov: options.iov,
     offset: options.offset ?? OFFSET_CURRENT_POS,
@@ -727,7 +739,7 @@ export function readv(options: { file: Fd; iov: Uint8Array[]; offset?: number } 
  * ```
  */
 export function writev(options: { file: Fd; iov: Uint8Array[]; offset?: number } & CommonOptions): Writev {
-  return make<Writev>("writev", options, {
+  return make<Writev>("writev", given("writev", options), {
     file: options.file,
     iov: options.iov,
     offset: options.offset ?? OFFSET_CURRENT_POS,
@@ -746,7 +758,7 @@ export function writev(options: { file: Fd; iov: Uint8Array[]; offset?: number }
  * ```
  */
 export function accept(options: { socket: Fd; outAddr?: Uint8Array | null } & CommonOptions): Accept {
-  return make<Accept>("accept", options, {
+  return make<Accept>("accept", given("accept", options), {
     socket: options.socket,
     outAddr: options.outAddr ?? null,
     inoutAddrlen: 0,
@@ -765,7 +777,7 @@ export function accept(options: { socket: Fd; outAddr?: Uint8Array | null } & Co
  * ```
  */
 export function connect(options: { socket: Fd; addr: Uint8Array; addrlen?: number } & CommonOptions): Connect {
-  return make<Connect>("connect", options, {
+  return make<Connect>("connect", given("connect", options), {
     socket: options.socket,
     addr: options.addr,
     addrlen: options.addrlen ?? options.addr?.byteLength,
@@ -783,7 +795,7 @@ export function connect(options: { socket: Fd; addr: Uint8Array; addrlen?: numbe
  * ```
  */
 export function bind(options: { socket: Fd; addr: Uint8Array; addrlen?: number } & CommonOptions): Bind {
-  return make<Bind>("bind", options, {
+  return make<Bind>("bind", given("bind", options), {
     socket: options.socket,
     addr: options.addr,
     addrlen: options.addrlen ?? options.addr?.byteLength,
@@ -800,7 +812,7 @@ export function bind(options: { socket: Fd; addr: Uint8Array; addrlen?: number }
  * ```
  */
 export function listen(options: { socket: Fd; backlog?: number } & CommonOptions): Listen {
-  return make<Listen>("listen", options, { socket: options.socket, backlog: options.backlog ?? 128 });
+  return make<Listen>("listen", given("listen", options), { socket: options.socket, backlog: options.backlog ?? 128 });
 }
 
 /**
@@ -813,7 +825,7 @@ export function listen(options: { socket: Fd; backlog?: number } & CommonOptions
  * ```
  */
 export function recv(options: { socket: Fd; buffer: Uint8Array; flags?: RecvFlags } & CommonOptions): Recv {
-  return make<Recv>("recv", options, {
+  return make<Recv>("recv", given("recv", options), {
     socket: options.socket,
     buffer: options.buffer,
     flags: options.flags ?? {},
@@ -831,7 +843,7 @@ export function recv(options: { socket: Fd; buffer: Uint8Array; flags?: RecvFlag
  * ```
  */
 export function send(options: { socket: Fd; buffer: Uint8Array; flags?: SendFlags } & CommonOptions): Send {
-  return make<Send>("send", options, {
+  return make<Send>("send", given("send", options), {
     socket: options.socket,
     buffer: options.buffer,
     flags: options.flags ?? {},
@@ -850,7 +862,7 @@ export function send(options: { socket: Fd; buffer: Uint8Array; flags?: SendFlag
  * ```
  */
 export function recvMsg(options: { socket: Fd; outMsg: MessageHeader; flags?: RecvFlags } & CommonOptions): RecvMsg {
-  return make<RecvMsg>("recvMsg", options, {
+  return make<RecvMsg>("recvMsg", given("recvMsg", options), {
     socket: options.socket,
     outMsg: options.outMsg,
     flags: options.flags ?? {},
@@ -869,7 +881,7 @@ export function recvMsg(options: { socket: Fd; outMsg: MessageHeader; flags?: Re
  * ```
  */
 export function sendMsg(options: { socket: Fd; msg: MessageHeader; flags?: SendFlags } & CommonOptions): SendMsg {
-  return make<SendMsg>("sendMsg", options, {
+  return make<SendMsg>("sendMsg", given("sendMsg", options), {
     socket: options.socket,
     msg: options.msg,
     flags: options.flags ?? {},
@@ -887,7 +899,7 @@ export function sendMsg(options: { socket: Fd; msg: MessageHeader; flags?: SendF
  * ```
  */
 export function shutdown(options: { socket: Fd; how: "recv" | "send" | "both" } & CommonOptions): Shutdown {
-  return make<Shutdown>("shutdown", options, { socket: options.socket, how: options.how });
+  return make<Shutdown>("shutdown", given("shutdown", options), { socket: options.socket, how: options.how });
 }
 
 /**
@@ -902,7 +914,7 @@ export function shutdown(options: { socket: Fd; how: "recv" | "send" | "both" } 
  * ```
  */
 export function openAt(options: { dir: Fd; path: Path; flags?: OpenFlags } & CommonOptions): OpenAt {
-  return make<OpenAt>("openAt", options, {
+  return make<OpenAt>("openAt", given("openAt", options), {
     dir: options.dir,
     path: options.path,
     flags: options.flags ?? {},
@@ -920,7 +932,7 @@ export function openAt(options: { dir: Fd; path: Path; flags?: OpenFlags } & Com
  * ```
  */
 export function closeFile(options: { file: Fd } & CommonOptions): CloseFile {
-  return make<CloseFile>("closeFile", options, { file: options.file });
+  return make<CloseFile>("closeFile", given("closeFile", options), { file: options.file });
 }
 
 /**
@@ -933,7 +945,7 @@ export function closeFile(options: { file: Fd } & CommonOptions): CloseFile {
  * ```
  */
 export function closeDir(options: { dir: Fd } & CommonOptions): CloseDir {
-  return make<CloseDir>("closeDir", options, { dir: options.dir });
+  return make<CloseDir>("closeDir", given("closeDir", options), { dir: options.dir });
 }
 
 /**
@@ -946,7 +958,7 @@ export function closeDir(options: { dir: Fd } & CommonOptions): CloseDir {
  * ```
  */
 export function timeout(options: { ns: number } & CommonOptions): Timeout {
-  return make<Timeout>("timeout", options, { ns: options.ns });
+  return make<Timeout>("timeout", given("timeout", options), { ns: options.ns });
 }
 
 /**
@@ -962,7 +974,7 @@ export function timeout(options: { ns: number } & CommonOptions): Timeout {
  * ```
  */
 export function linkTimeout(options: { ns: number } & CommonOptions): LinkTimeout {
-  return make<LinkTimeout>("linkTimeout", options, { ns: options.ns });
+  return make<LinkTimeout>("linkTimeout", given("linkTimeout", options), { ns: options.ns });
 }
 
 /**
@@ -980,7 +992,7 @@ export function linkTimeout(options: { ns: number } & CommonOptions): LinkTimeou
  * ```
  */
 export function cancel(options: { id: Id } & CommonOptions): Cancel {
-  return make<Cancel>("cancel", options, { id: options.id });
+  return make<Cancel>("cancel", given("cancel", options), { id: options.id });
 }
 
 /**
@@ -995,7 +1007,7 @@ export function cancel(options: { id: Id } & CommonOptions): Cancel {
 export function renameAt(
   options: { oldDir: Fd; oldPath: Path; newDir: Fd; newPath: Path } & CommonOptions,
 ): RenameAt {
-  return make<RenameAt>("renameAt", options, {
+  return make<RenameAt>("renameAt", given("renameAt", options), {
     oldDir: options.oldDir,
     oldPath: options.oldPath,
     newDir: options.newDir,
@@ -1013,7 +1025,7 @@ export function renameAt(
  * ```
  */
 export function unlinkAt(options: { dir: Fd; path: Path; removeDir?: boolean } & CommonOptions): UnlinkAt {
-  return make<UnlinkAt>("unlinkAt", options, {
+  return make<UnlinkAt>("unlinkAt", given("unlinkAt", options), {
     dir: options.dir,
     path: options.path,
     removeDir: options.removeDir ?? false,
@@ -1030,7 +1042,11 @@ export function unlinkAt(options: { dir: Fd; path: Path; removeDir?: boolean } &
  * ```
  */
 export function mkdirAt(options: { dir: Fd; path: Path; mode?: number } & CommonOptions): MkDirAt {
-  return make<MkDirAt>("mkdirAt", options, { dir: options.dir, path: options.path, mode: options.mode ?? 0o755 });
+  return make<MkDirAt>("mkdirAt", given("mkdirAt", options), {
+    dir: options.dir,
+    path: options.path,
+    mode: options.mode ?? 0o755,
+  });
 }
 
 /**
@@ -1043,7 +1059,7 @@ export function mkdirAt(options: { dir: Fd; path: Path; mode?: number } & Common
  * ```
  */
 export function symlinkAt(options: { dir: Fd; target: Path; linkPath: Path } & CommonOptions): SymlinkAt {
-  return make<SymlinkAt>("symlinkAt", options, {
+  return make<SymlinkAt>("symlinkAt", given("symlinkAt", options), {
     dir: options.dir,
     target: options.target,
     linkPath: options.linkPath,
@@ -1063,7 +1079,7 @@ export function symlinkAt(options: { dir: Fd; target: Path; linkPath: Path } & C
  * ```
  */
 export function childExit(options: { child: number } & CommonOptions): ChildExit {
-  return make<ChildExit>("childExit", options, { child: options.child, outTerm: null });
+  return make<ChildExit>("childExit", given("childExit", options), { child: options.child, outTerm: null });
 }
 
 /**
@@ -1079,7 +1095,7 @@ export function childExit(options: { child: number } & CommonOptions): ChildExit
  * ```
  */
 export function socket(options: { domain: number; flags: number; protocol: number } & CommonOptions): Socket {
-  return make<Socket>("socket", options, {
+  return make<Socket>("socket", given("socket", options), {
     domain: options.domain,
     flags: options.flags,
     protocol: options.protocol,
@@ -1097,7 +1113,7 @@ export function socket(options: { domain: number; flags: number; protocol: numbe
  * ```
  */
 export function closeSocket(options: { socket: Fd } & CommonOptions): CloseSocket {
-  return make<CloseSocket>("closeSocket", options, { socket: options.socket });
+  return make<CloseSocket>("closeSocket", given("closeSocket", options), { socket: options.socket });
 }
 
 /**
@@ -1112,7 +1128,7 @@ export function closeSocket(options: { socket: Fd } & CommonOptions): CloseSocke
  * ```
  */
 export function notifyEventSource(options: { source: EventSource } & CommonOptions): NotifyEventSource {
-  return make<NotifyEventSource>("notifyEventSource", options, { source: options.source });
+  return make<NotifyEventSource>("notifyEventSource", given("notifyEventSource", options), { source: options.source });
 }
 
 /**
@@ -1127,7 +1143,7 @@ export function notifyEventSource(options: { source: EventSource } & CommonOptio
  * ```
  */
 export function waitEventSource(options: { source: EventSource } & CommonOptions): WaitEventSource {
-  return make<WaitEventSource>("waitEventSource", options, { source: options.source });
+  return make<WaitEventSource>("waitEventSource", given("waitEventSource", options), { source: options.source });
 }
 
 /**
@@ -1141,7 +1157,7 @@ export function waitEventSource(options: { source: EventSource } & CommonOptions
  * ```
  */
 export function closeEventSource(options: { source: EventSource } & CommonOptions): CloseEventSource {
-  return make<CloseEventSource>("closeEventSource", options, { source: options.source });
+  return make<CloseEventSource>("closeEventSource", given("closeEventSource", options), { source: options.source });
 }
 
 /**
@@ -1157,7 +1173,7 @@ export function closeEventSource(options: { source: EventSource } & CommonOption
 export function splice(
   options: { in: SpliceFd; out: SpliceFd; len: number; flags?: SpliceFlags } & CommonOptions,
 ): Splice {
-  return make<Splice>("splice", options, {
+  return make<Splice>("splice", given("splice", options), {
     in: options.in,
     out: options.out,
     len: options.len,
@@ -1171,6 +1187,25 @@ export function splice(
 
 const MAX_U32 = 0xffff_ffff;
 
+/** A value as a message shows it: strings quoted, so that `"3"` and `3` read differently. */
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value instanceof Uint8Array) return `a Uint8Array of ${value.byteLength} bytes`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === "object" && value !== null ? `a ${value.constructor?.name ?? "object"}` : String(value);
+}
+
+function checkObject(op: Operation, name: string, value: unknown): void {
+  if (typeof value !== "object" || value === null) {
+    invalid(op, "InvalidArgument", `${name} must be an object, got ${show(value)}`);
+  }
+}
+
+function checkBoolean(op: Operation, name: string, value: unknown): void {
+  if (typeof value !== "boolean") invalid(op, "InvalidArgument", `${name} must be a boolean, got ${show(value)}`);
+}
+
 function invalid(op: Operation, code: string, detail: string): never {
   throw new InvalidOperationError(op.kind, code, detail);
 }
@@ -1182,13 +1217,13 @@ function checkFd(op: Operation, name: string, fd: unknown, allowCwd = false): vo
     invalid(
       op,
       "InvalidFd",
-      `${name} must be a non-negative integer fd${allowCwd ? " or aio.cwd" : ""}, got ${String(fd)}`,
+      `${name} must be a non-negative integer fd${allowCwd ? " or aio.cwd" : ""}, got ${show(fd)}`,
     );
   }
 }
 
 function checkBuffer(op: Operation, name: string, buf: unknown, minLength = 0): void {
-  if (!(buf instanceof Uint8Array)) invalid(op, "InvalidBuffer", `${name} must be a Uint8Array`);
+  if (!(buf instanceof Uint8Array)) invalid(op, "InvalidBuffer", `${name} must be a Uint8Array, got ${show(buf)}`);
   if (isDetached(buf)) invalid(op, "DetachedBuffer", `${name}'s ArrayBuffer is detached`);
   if (buf.byteLength < minLength) {
     invalid(op, "BufferTooShort", `${name} has ${buf.byteLength} bytes, needs at least ${minLength}`);
@@ -1198,7 +1233,7 @@ function checkBuffer(op: Operation, name: string, buf: unknown, minLength = 0): 
 
 function checkUint(op: Operation, name: string, value: unknown, max: number): void {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-    invalid(op, "InvalidArgument", `${name} must be an integer in [0, ${max}], got ${String(value)}`);
+    invalid(op, "InvalidArgument", `${name} must be an integer in [0, ${max}], got ${show(value)}`);
   }
 }
 
@@ -1208,7 +1243,7 @@ function checkOffset(op: Operation, offset: unknown): void {
     invalid(
       op,
       "OffsetOutOfRange",
-      `offset must be a safe non-negative integer or OFFSET_CURRENT_POS, got ${String(offset)}`,
+      `offset must be a safe non-negative integer or OFFSET_CURRENT_POS, got ${show(offset)}`,
     );
   }
 }
@@ -1218,7 +1253,9 @@ function checkPath(op: Operation, name: string, path: unknown): void {
     if (path.includes("\0")) invalid(op, "PathContainsNul", `${name} contains a NUL character`);
     return;
   }
-  if (!(path instanceof Uint8Array)) invalid(op, "InvalidArgument", `${name} must be a string or Uint8Array`);
+  if (!(path instanceof Uint8Array)) {
+    invalid(op, "InvalidArgument", `${name} must be a string or Uint8Array, got ${show(path)}`);
+  }
   if (isDetached(path)) invalid(op, "DetachedBuffer", `${name}'s ArrayBuffer is detached`);
   const nul = path.indexOf(0);
   if (nul !== -1 && nul !== path.length - 1) invalid(op, "PathContainsNul", `${name} contains a NUL byte at ${nul}`);
@@ -1240,14 +1277,16 @@ function checkAddr(op: Operation, addr: unknown, addrlen: unknown): void {
 }
 
 function checkNs(op: Operation, ns: unknown): void {
-  if (typeof ns !== "number" || !Number.isFinite(ns) || ns < 0 || !Number.isInteger(ns)) {
-    invalid(op, "InvalidArgument", `ns must be a non-negative integer, got ${String(ns)}`);
+  // Above 2^53 ns (104 days) a number no longer counts nanoseconds exactly, and 1e300 once became
+  // a timespec the kernel read as already expired.
+  if (typeof ns !== "number" || !Number.isSafeInteger(ns) || ns < 0) {
+    invalid(op, "InvalidArgument", `ns must be an integer in [0, 2^53 - 1], got ${show(ns)}`);
   }
 }
 
 function checkSpliceFd(op: Operation, name: string, side: unknown): void {
   if (typeof side !== "object" || side === null) {
-    invalid(op, "InvalidArgument", `${name} must be { pipe } or { fd, offset? }`);
+    invalid(op, "InvalidArgument", `${name} must be { pipe } or { fd, offset? }, got ${show(side)}`);
   }
   if ("pipe" in side) return checkFd(op, `${name}.pipe`, (side as { pipe: unknown }).pipe);
   const other = side as { fd?: unknown; offset?: unknown };
@@ -1256,7 +1295,9 @@ function checkSpliceFd(op: Operation, name: string, side: unknown): void {
 }
 
 function checkMsg(op: Operation, msg: unknown): void {
-  if (typeof msg !== "object" || msg === null) invalid(op, "InvalidArgument", "msg must be a MessageHeader");
+  if (typeof msg !== "object" || msg === null) {
+    invalid(op, "InvalidArgument", `msg must be a MessageHeader, got ${show(msg)}`);
+  }
   const m = msg as MessageHeader;
   checkIov(op, m.iov);
   if (m.name !== null) {
@@ -1271,7 +1312,7 @@ function checkMsg(op: Operation, msg: unknown): void {
 
 function checkSource(op: Operation, source: unknown): void {
   if (typeof source !== "object" || source === null || typeof (source as EventSource).fd !== "number") {
-    invalid(op, "InvalidArgument", "source must be an aio.EventSource");
+    invalid(op, "InvalidArgument", `source must be an aio.EventSource, got ${show(source)}`);
   }
   if ((source as EventSource).fd < 0) invalid(op, "InvalidFd", "the event source is closed");
 }
@@ -1288,6 +1329,9 @@ function checkSource(op: Operation, source: unknown): void {
  * ```
  */
 export function validate(op: Operation): void {
+  if (typeof op !== "object" || op === null || typeof op.kind !== "string") {
+    throw new InvalidOperationError(undefined, "InvalidArgument", `not an operation: ${show(op)}`);
+  }
   checkLink(op);
   validateFields(op);
 }
@@ -1295,7 +1339,7 @@ export function validate(op: Operation): void {
 function checkLink(op: Operation): void {
   const link = op.link;
   if (link !== "unlinked" && link !== "soft" && link !== "hard") {
-    invalid(op, "InvalidArgument", `link must be "unlinked", "soft" or "hard", got ${String(link)}`);
+    invalid(op, "InvalidArgument", `link must be "unlinked", "soft" or "hard", got ${show(link)}`);
   }
 }
 
@@ -1307,12 +1351,12 @@ function validateFields(op: Operation): void {
       return checkFd(op, "file", op.file);
     case "poll":
       checkFd(op, "fd", op.fd);
-      if (typeof op.events !== "object" || op.events === null) {
-        invalid(op, "InvalidArgument", "events must be an object");
-      }
-      return;
+      return checkObject(op, "events", op.events);
     case "readTty":
       checkFd(op, "tty", op.tty);
+      if (op.mode !== "direct") {
+        invalid(op, "InvalidArgument", `mode must be "direct", got ${show((op as { mode: unknown }).mode)}`);
+      }
       return checkBuffer(op, "buffer", op.buffer);
     case "read":
     case "write":
@@ -1338,24 +1382,37 @@ function validateFields(op: Operation): void {
     case "recv":
     case "send":
       checkFd(op, "socket", op.socket);
+      checkObject(op, "flags", op.flags);
       return checkBuffer(op, "buffer", op.buffer);
     case "recvMsg":
       checkFd(op, "socket", op.socket);
+      checkObject(op, "flags", op.flags);
       return checkMsg(op, op.outMsg);
     case "sendMsg":
       checkFd(op, "socket", op.socket);
+      checkObject(op, "flags", op.flags);
       return checkMsg(op, op.msg);
     case "shutdown":
       checkFd(op, "socket", op.socket);
       if (op.how !== "recv" && op.how !== "send" && op.how !== "both") {
-        invalid(op, "InvalidArgument", `how must be "recv", "send" or "both"`);
+        invalid(op, "InvalidArgument", `how must be "recv", "send" or "both", got ${show(op.how)}`);
       }
       return;
     case "openAt":
       checkFd(op, "dir", op.dir, true);
       checkPath(op, "path", op.path);
-      if (typeof op.flags !== "object" || op.flags === null) invalid(op, "InvalidArgument", "flags must be an object");
+      checkObject(op, "flags", op.flags);
       if (op.flags.permissions !== undefined) checkUint(op, "flags.permissions", op.flags.permissions, 0o7777);
+      if (
+        op.flags.mode !== undefined && op.flags.mode !== "read_only" && op.flags.mode !== "write_only" &&
+        op.flags.mode !== "read_write"
+      ) {
+        invalid(
+          op,
+          "InvalidArgument",
+          `flags.mode must be "read_only", "write_only" or "read_write", got ${show(op.flags.mode)}`,
+        );
+      }
       return;
     case "closeFile":
       return checkFd(op, "file", op.file);
@@ -1373,6 +1430,7 @@ function validateFields(op: Operation): void {
       return checkPath(op, "newPath", op.newPath);
     case "unlinkAt":
       checkFd(op, "dir", op.dir, true);
+      checkBoolean(op, "removeDir", op.removeDir);
       return checkPath(op, "path", op.path);
     case "mkdirAt":
       checkFd(op, "dir", op.dir, true);
@@ -1384,7 +1442,7 @@ function validateFields(op: Operation): void {
       return checkPath(op, "linkPath", op.linkPath);
     case "childExit":
       if (typeof op.child !== "number" || !Number.isInteger(op.child) || op.child <= 0 || op.child > 0x7fff_ffff) {
-        invalid(op, "InvalidArgument", `child must be a positive pid, got ${String(op.child)}`);
+        invalid(op, "InvalidArgument", `child must be a positive pid, got ${show(op.child)}`);
       }
       return;
     case "socket":
@@ -1400,6 +1458,7 @@ function validateFields(op: Operation): void {
     case "splice":
       checkSpliceFd(op, "in", op.in);
       checkSpliceFd(op, "out", op.out);
+      checkObject(op, "flags", op.flags);
       return checkUint(op, "len", op.len, 0x7fff_f000);
     default:
       throw new InvalidOperationError(

@@ -5,18 +5,47 @@
  * @module
  */
 import { errno, openLibc } from "../ffi/libc.ts";
-import { addressOf, cString, stableBytes } from "../ffi/memory.ts";
+import { addressOf, cString, isDetached, stableBytes } from "../ffi/memory.ts";
 import { AF, errnoName, O } from "../ffi/linux.ts";
 import { SOCK } from "./constants.ts";
 import { AioError } from "./errors.ts";
+import { helperErrorCode } from "./arguments.ts";
 import type { Fd } from "./ops.ts";
 import * as win from "./posix_windows.ts";
 
 const WINDOWS = Deno.build.os === "windows";
 
-function fail(call: string): never {
-  const e = errnoName(errno());
-  throw new AioError(`${call} failed: ${e}`, "Unexpected", { errno: e });
+function fail(call: string, e = errnoName(errno())): never {
+  throw new AioError(`${call} failed: ${e}`, helperErrorCode(e), { errno: e });
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+// Before the FFI call: a number it cannot convert would be a TypeError, and a negative fd the
+// kernel's EBADF, which says less.
+function checkFd(call: string, fd: unknown): void {
+  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fff_ffff) {
+    throw new AioError(`${call}: fd must be a non-negative integer fd, got ${show(fd)}`, "InvalidFd");
+  }
+}
+
+function checkInt(call: string, name: string, value: unknown, min = -0x8000_0000): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > 0x7fff_ffff) {
+    throw new AioError(
+      `${call}: ${name} must be an integer in [${min}, 2^31 - 1], got ${show(value)}`,
+      "InvalidArgument",
+    );
+  }
+}
+
+function checkAddr(call: string, addr: unknown): void {
+  if (!(addr instanceof Uint8Array)) {
+    throw new AioError(`${call}: addr must be a Uint8Array (see aio.ipv4), got ${show(addr)}`, "InvalidBuffer");
+  }
+  if (isDetached(addr)) throw new AioError(`${call}: addr's ArrayBuffer is detached`, "DetachedBuffer");
+  if (addr.byteLength < 2) throw new AioError(`${call}: addr has ${addr.byteLength} bytes, needs 2`, "BufferTooShort");
 }
 
 /**
@@ -30,6 +59,7 @@ function fail(call: string): never {
  * ```
  */
 export function close(fd: Fd): void {
+  checkFd("close", fd);
   if (WINDOWS) return win.close(fd);
   if (openLibc().symbols.close(fd) < 0) fail("close");
 }
@@ -45,6 +75,9 @@ export function close(fd: Fd): void {
  * ```
  */
 export function pipe(options: { nonblocking?: boolean } = {}): [Fd, Fd] {
+  if (typeof options !== "object" || options === null) {
+    throw new AioError(`pipe: options must be an object, got ${show(options)}`, "InvalidArgument");
+  }
   if (WINDOWS) return win.pipe();
   const fds = new Int32Array(2);
   if (openLibc().symbols.pipe2(fds, O.CLOEXEC | (options.nonblocking ? O.NONBLOCK : 0)) < 0) fail("pipe2");
@@ -62,6 +95,7 @@ export function pipe(options: { nonblocking?: boolean } = {}): [Fd, Fd] {
  * ```
  */
 export function socketpair(type: number = SOCK.STREAM): [Fd, Fd] {
+  checkInt("socketpair", "type", type, 0);
   if (WINDOWS) return win.socketpair(type);
   const fds = new Int32Array(2);
   if (openLibc().symbols.socketpair(AF.UNIX, type | SOCK.CLOEXEC, 0, fds) < 0) fail("socketpair");
@@ -81,6 +115,10 @@ export function socketpair(type: number = SOCK.STREAM): [Fd, Fd] {
  * ```
  */
 export function setsockopt(fd: Fd, level: number, name: number, value: number): void {
+  checkFd("setsockopt", fd);
+  checkInt("setsockopt", "level", level);
+  checkInt("setsockopt", "name", name);
+  checkInt("setsockopt", "value", value);
   if (WINDOWS) return win.setsockopt(fd, level, name, value);
   const v = new Int32Array([value]);
   if (openLibc().symbols.setsockopt(fd, level, name, v, 4) < 0) fail("setsockopt");
@@ -99,6 +137,9 @@ export function setsockopt(fd: Fd, level: number, name: number, value: number): 
  * ```
  */
 export function getsockopt(fd: Fd, level: number, name: number): number {
+  checkFd("getsockopt", fd);
+  checkInt("getsockopt", "level", level);
+  checkInt("getsockopt", "name", name);
   if (WINDOWS) return win.getsockopt(fd, level, name);
   const v = new Int32Array(1);
   const len = new Uint32Array([4]);
@@ -120,6 +161,8 @@ export function getsockopt(fd: Fd, level: number, name: number): number {
  * ```
  */
 export function bind(fd: Fd, addr: Uint8Array): void {
+  checkFd("bind", fd);
+  checkAddr("bind", addr);
   if (WINDOWS) return win.bind(fd, addr);
   if (openLibc().symbols.bind(fd, addr, addr.byteLength) < 0) fail("bind");
 }
@@ -139,6 +182,8 @@ export function bind(fd: Fd, addr: Uint8Array): void {
  * ```
  */
 export function listen(fd: Fd, backlog = 128): void {
+  checkFd("listen", fd);
+  checkInt("listen", "backlog", backlog, 0);
   if (WINDOWS) return win.listen(fd, backlog);
   if (openLibc().symbols.listen(fd, backlog) < 0) fail("listen");
 }
@@ -158,6 +203,7 @@ export function listen(fd: Fd, backlog = 128): void {
  * ```
  */
 export function getsockname(fd: Fd): Uint8Array {
+  checkFd("getsockname", fd);
   if (WINDOWS) return win.getsockname(fd);
   const addr = new Uint8Array(128);
   const len = new Uint32Array([128]);
@@ -179,7 +225,13 @@ export function getsockname(fd: Fd): Uint8Array {
  * ```
  */
 export function spawn(argv: readonly string[]): number {
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== "string")) {
+    throw new AioError(`spawn: argv must be an array of strings, got ${show(argv)}`, "InvalidArgument");
+  }
   if (argv.length === 0) throw new AioError("spawn needs a program", "InvalidArgument");
+  argv.forEach((a, i) => {
+    if (a.includes("\0")) throw new AioError(`argument ${i} contains NUL`, "PathContainsNul");
+  });
   if (WINDOWS) return win.spawn(argv);
   const keep: Uint8Array[] = [];
   const pointers = (strings: readonly string[]): BigUint64Array => {
@@ -212,6 +264,6 @@ export function spawn(argv: readonly string[]): number {
   );
   // The strings the tables point at are only held here: keep them until the call has returned.
   if (keep.length < 0) throw new Error("unreachable");
-  if (r !== 0) throw new AioError(`posix_spawnp failed: ${errnoName(r)}`, "Unexpected", { errno: errnoName(r) });
+  if (r !== 0) fail("posix_spawnp", errnoName(r));
   return pid[0];
 }

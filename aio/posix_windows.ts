@@ -9,6 +9,7 @@ import { INVALID_SOCKET, openWs2, WS } from "../ffi/ws2_32.ts";
 import { errnoFromWin32, wide, WIN_AF, WIN_ERROR, WIN_IPPROTO, WIN_SOCK } from "../ffi/windows.ts";
 import { ERRNO, errnoName } from "../ffi/linux.ts";
 import { AioError } from "./errors.ts";
+import { helperErrorCode } from "./arguments.ts";
 import { addressOf } from "../ffi/memory.ts";
 import { iocpForget } from "../backends/iocp.ts";
 
@@ -22,7 +23,7 @@ function keepUntilHere(value: unknown): void {
 
 function fail(call: string, code: number): never {
   const e = errnoName(errnoFromWin32(code));
-  throw new AioError(`${call} failed: ${e} (Windows error ${code})`, "Unexpected", { errno: e });
+  throw new AioError(`${call} failed: ${e} (Windows error ${code})`, helperErrorCode(e), { errno: e });
 }
 
 function wsCheck(call: string, r: number): void {

@@ -14,6 +14,14 @@ import { setImmediate } from "node:timers";
 import * as aio from "../aio/mod.ts";
 import { CanceledError, CoroError } from "./errors.ts";
 
+// "wiat" would otherwise mean "wait": anything but "cancel" did.
+function badCompleteMode(mode: unknown): CoroError {
+  return new CoroError(
+    "InvalidArgument",
+    `mode must be "wait" or "cancel", got ${typeof mode === "string" ? JSON.stringify(mode) : String(mode)}`,
+  );
+}
+
 /** How the scheduler waits when every task is suspended on I/O. */
 export type WaitMode = "park" | "adaptive" | "block";
 
@@ -272,6 +280,7 @@ export class Task<R = unknown> {
   /** Waits for the task (`wait`) or cancels it first (`cancel`). */
   complete(mode: CompleteMode): Promise<R | undefined>;
   complete(mode: CompleteMode = "wait"): Promise<R | undefined> {
+    if (mode !== "wait" && mode !== "cancel") return Promise.reject(badCompleteMode(mode));
     if (mode === "cancel") this.cancel();
     if (this.#status !== "completed") {
       const me = storage.getStore();
@@ -398,7 +407,14 @@ export class Scheduler implements AsyncDisposable {
    * ```
    */
   constructor(options: SchedulerOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new CoroError("InvalidArgument", `options must be an object, got ${String(options)}`);
+    }
     const entries = options.ioQueueEntries ?? 4096;
+    // Before `new Array(entries)`, which would throw a RangeError for NaN or -1.
+    if (!Number.isInteger(entries) || entries < 1 || entries > 0xffff) {
+      throw new CoroError("InvalidArgument", `ioQueueEntries must be an integer in [1, 65535], got ${String(entries)}`);
+    }
     this.wait = options.wait ?? "adaptive";
     this.#spinNs = options.spinNs ?? 50_000;
     if (!Number.isFinite(this.#spinNs) || this.#spinNs < 0) {
@@ -453,6 +469,9 @@ export class Scheduler implements AsyncDisposable {
     options?: SpawnOptions,
   ): Task<Awaited<R>> {
     if (this.#closed) throw new CoroError("Closed", "the scheduler is closed");
+    if (typeof fn !== "function" || !Array.isArray(args)) {
+      throw new CoroError("InvalidArgument", "spawn takes a function and an array of its arguments");
+    }
     const task = new Task<Awaited<R>>(this, options?.name ?? fn.name ?? "anonymous", options?.detached ?? false);
     const t = task as Task<unknown>;
     this.#live.add(t);
@@ -654,6 +673,7 @@ export class Scheduler implements AsyncDisposable {
    * ```
    */
   async run(mode: CompleteMode = "wait"): Promise<void> {
+    if (mode !== "wait" && mode !== "cancel") throw badCompleteMode(mode);
     if (mode === "cancel") {
       // Most recent first, as zig-aio; all canceled before any is awaited, so that a task waiting
       // for one that is canceled later cannot hold the others up.

@@ -139,6 +139,17 @@ async function waitOn(source: aio.EventSource): Promise<void> {
   }
 }
 
+// `from(undefined)` would otherwise make a new, unshared lock or queue without a word.
+function checkShared(shared: unknown, bytes: number): void {
+  const s = shared as SharedHandle | null | undefined;
+  if (typeof s !== "object" || s === null || !(s.buffer instanceof SharedArrayBuffer) || s.buffer.byteLength < bytes) {
+    throw new aio.QueueError(
+      "InvalidArgument",
+      "shared must be the `shared` handle of a Mutex, RwLock or Queue ({ buffer: SharedArrayBuffer, fd })",
+    );
+  }
+}
+
 const LOCK = 0;
 const WAITERS = 1;
 const WRITER = -1;
@@ -217,6 +228,7 @@ export class Mutex implements Disposable {
 
   /** Wraps a mutex made in another Worker. */
   static from(shared: SharedHandle): Mutex {
+    checkShared(shared, 8);
     return new Mutex(shared);
   }
 
@@ -281,6 +293,7 @@ export class RwLock implements Disposable {
 
   /** Wraps a lock made in another Worker. */
   static from(shared: SharedHandle): RwLock {
+    checkShared(shared, 8);
     return new RwLock(shared);
   }
 
@@ -392,6 +405,11 @@ export class Queue<T> implements Disposable {
    * ```
    */
   constructor(options: QueueOptions<T> = {}, shared?: SharedQueueHandle) {
+    const capacity = options.capacity;
+    // A SharedArrayBuffer of NaN bytes is an empty one: every send would be QueueFull.
+    if (capacity !== undefined && (!Number.isInteger(capacity) || capacity < 1 || capacity > 2 ** 30)) {
+      throw new aio.QueueError("InvalidArgument", `capacity must be an integer in [1, 2^30], got ${String(capacity)}`);
+    }
     this.#header = new Int32Array(shared?.buffer ?? new SharedArrayBuffer(HEADER));
     this.#data = new Uint8Array(shared?.data ?? new SharedArrayBuffer(options.capacity ?? 65536));
     this.#items = shared ? aio.EventSource.fromFd(shared.fd) : new aio.EventSource();
@@ -406,6 +424,10 @@ export class Queue<T> implements Disposable {
 
   /** Wraps a queue made in another Worker (use the same codec). */
   static from<T>(shared: SharedQueueHandle, codec?: Codec<T>): Queue<T> {
+    checkShared(shared, HEADER);
+    if (!(shared.data instanceof SharedArrayBuffer) || shared.data.byteLength === 0) {
+      throw new aio.QueueError("InvalidArgument", "shared.data must be the queue's SharedArrayBuffer");
+    }
     return new Queue<T>({ codec }, shared);
   }
 

@@ -65,7 +65,11 @@ export class ThreadPool {
    * ```
    */
   constructor(options: ThreadPoolOptions = {}) {
-    this.#max = Math.max(1, options.maxThreads ?? navigator.hardwareConcurrency ?? 2);
+    const max = options.maxThreads;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
+      throw new CoroError("InvalidArgument", `maxThreads must be a positive integer, got ${String(max)}`);
+    }
+    this.#max = Math.max(1, max ?? navigator.hardwareConcurrency ?? 2);
   }
 
   /**
@@ -75,6 +79,13 @@ export class ThreadPool {
    */
   async yieldForCompletion<A extends unknown[], R>(work: Work<A, R>, args: A): Promise<R> {
     if (this.#closed) throw new CoroError("Closed", "the thread pool is closed");
+    if (
+      (typeof work !== "function" &&
+        (typeof work !== "object" || work === null || typeof work.module !== "string" ||
+          typeof work.fn !== "string")) || !Array.isArray(args)
+    ) {
+      throw new CoroError("InvalidArgument", "work must be a function or { module, fn }, and args an array");
+    }
     if (currentCanceled()) throw new CanceledError();
     const done = typeof work === "function"
       ? Promise.resolve().then(() => work(...args))
