@@ -65,7 +65,9 @@ export function cString(path: string | Uint8Array): Uint8Array | undefined {
     return bytes.subarray(0, written + 1);
   }
   const nul = path.indexOf(0);
-  if (nul === path.length - 1) return path;
+  // Shared memory is copied even when terminated: another thread could clear the NUL while the
+  // kernel reads the path.
+  if (nul === path.length - 1 && !(path.buffer instanceof SharedArrayBuffer)) return path;
   if (nul !== -1) return undefined;
   const bytes = stableBytes(path.length + 1);
   bytes.set(path);

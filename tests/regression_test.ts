@@ -392,6 +392,40 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a queue dropped without close() while a recv is in flight stays alive with its buffer, and gets the data",
+  ignore: typeof (globalThis as { gc?: () => void }).gc !== "function",
+  async fn() {
+    const gc = (globalThis as unknown as { gc: () => void }).gc;
+    const { server, client, listener } = await tcpPair();
+    let queue: WeakRef<aio.Dynamic>;
+    let buffer: WeakRef<Uint8Array>;
+    let recvRef: WeakRef<aio.Operation>;
+    (() => {
+      const work = new aio.Dynamic({ capacity: 2 });
+      const recv = aio.recv({ socket: server, buffer: new Uint8Array(1 << 16) });
+      work.queue(recv);
+      work.complete("nonblocking");
+      queue = new WeakRef(work);
+      buffer = new WeakRef(recv.buffer);
+      recvRef = new WeakRef(recv);
+    })(); // every reference the caller had is gone
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const work = queue!.deref();
+    assert.ok(work !== undefined, "the queue was collected with a recv in flight");
+    assert.ok(buffer!.deref() !== undefined, "the buffer the kernel writes to was collected");
+    await aio.single(aio.send({ socket: client, buffer: enc.encode("late") }));
+    assert.equal(await work.completeAllAsync(), 0);
+    assert.equal(dec.decode(buffer!.deref()!.subarray(0, 4)), "late");
+    assert.equal((recvRef!.deref() as aio.Recv | undefined)?.outRead, 4);
+    work.close();
+    closeAll(server, client, listener);
+  },
+});
+
 Deno.test("notify and wait on an event source closed after they were queued: FileDescriptorInvalid, and close returns", () => {
   for (const kind of ["notify", "wait"] as const) {
     const source = new aio.EventSource();
