@@ -79,6 +79,9 @@ export function createBackend(options: BackendOptions): Backend {
       return ring;
     } catch (err) {
       if (wanted === "io_uring") throw err;
+      // Out of fds is the process's state, not io_uring's absence: posix would need fds too, and
+      // a queue made later should still get io_uring.
+      if (err instanceof BackendError && (err.errno === "EMFILE" || err.errno === "ENFILE")) throw err;
       fallbackReason = err instanceof Error ? err.message : String(err);
       try {
         const posix = new PosixBackend(options);
@@ -88,7 +91,7 @@ export function createBackend(options: BackendOptions): Backend {
         throw new BackendError(
           "auto",
           "NoBackend",
-          undefined,
+          err2 instanceof BackendError ? err2.errno : undefined,
           `io_uring is unavailable (${fallbackReason}) and posix failed too (${
             err2 instanceof Error ? err2.message : String(err2)
           })`,

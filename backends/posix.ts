@@ -51,7 +51,7 @@ import { SLOT_SCRATCH } from "../aio/backend.ts";
 import { BackendError } from "../aio/errors.ts";
 import { CODE as C, type Operation, type OperationKind } from "../aio/ops.ts";
 import { openFlags, recvFlags, sendFlags, setU64, spliceSide, writeIovecs, writeMsghdr } from "./common.ts";
-import { JOB, type PoolOwner, type PosixPool, posixPool } from "./posix_pool.ts";
+import { JOB, NO_WORKER, type PoolOwner, type PosixPool, posixPool } from "./posix_pool.ts";
 import { ABORT_DONE, ABORT_FAILED, Uringlator } from "./uringlator.ts";
 
 const EAGAIN = ERRNO.EAGAIN;
@@ -988,6 +988,7 @@ export class PosixBackend extends Uringlator implements PoolOwner {
         job = pool.submit(this, write ? JOB.pwritev2 : JOB.preadv2, wake, fd, this.#addr2[slot], this.#cnt[slot], off);
       }
     }
+    if (job === NO_WORKER) return this.finish(slot, -ERRNO.EMFILE);
     if (job < 0) {
       this.#mode[slot] = BACKLOG;
       this.#backlog.push(slot);

@@ -21,6 +21,7 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
+import { openLibc } from "../ffi/libc.ts";
 
 /** Job kinds, as the Worker switches on them. */
 export const JOB = {
@@ -89,6 +90,16 @@ export function views(sab: SharedArrayBuffer): {
 }
 
 const BYTES = (HEADER + 4 * JOBS) * 4 + JOBS * ARGS * 8;
+/**
+ * What `submit` returns when no Worker runs and none can start: the process is out of fds (a
+ * Worker's runtime needs 8; measured on Deno 2.9), so the job would never run. The caller fails
+ * the operation `EMFILE` instead.
+ */
+export const NO_WORKER = -2;
+// Free fd numbers checked before a Worker starts: Deno panics (and the process dies) when a
+// Worker's runtime cannot get its fds.
+const WORKER_FDS = 12;
+const EFD_CLOEXEC = 0x80000;
 const MAX_WORKERS = Math.max(4, 2 * (navigator.hardwareConcurrency ?? 2));
 
 /** A queue, as the pool knows it: another queue short of room hands it its finished jobs. */
@@ -128,6 +139,8 @@ export class PosixPool {
   ): number {
     if (this.#freeTop === 0) this.sweep();
     if (this.#freeTop === 0) return -1;
+    const none = this.#workers.length === 0;
+    if (none && !this.#roomForWorker()) return NO_WORKER;
     const job = this.#free[--this.#freeTop];
     this.#owners[job] = owner;
     const v = this.#v;
@@ -147,7 +160,7 @@ export class PosixPool {
     const waiting = Atomics.load(v.header, IDLE);
     if (waiting > 0) Atomics.notify(v.header, TAIL, 1);
     const backlog = (this.#tail - Atomics.load(v.header, HEAD)) | 0;
-    if (backlog > waiting && this.#workers.length < MAX_WORKERS) this.#spawn();
+    if (backlog > waiting && this.#workers.length < MAX_WORKERS && (none || this.#roomForWorker())) this.#spawn();
     return job;
   }
 
@@ -237,6 +250,21 @@ export class PosixPool {
     this.#owners[job] = undefined;
     Atomics.store(this.#v.state, job, 0);
     this.#free[this.#freeTop++] = job;
+  }
+
+  // Whether the process has the fds a new Worker needs (below RLIMIT_NOFILE): 24 syscalls, asked
+  // only when a Worker is about to start. Windows has no such limit.
+  #roomForWorker(): boolean {
+    if (Deno.build.os === "windows") return true;
+    const libc = openLibc().symbols;
+    const got: number[] = [];
+    for (let i = 0; i < WORKER_FDS; i++) {
+      const d = libc.eventfd(0, EFD_CLOEXEC);
+      if (d < 0) break;
+      got.push(d);
+    }
+    for (const d of got) libc.close(d);
+    return got.length === WORKER_FDS;
   }
 
   #spawn(): void {
