@@ -27,6 +27,33 @@ export interface BenchResult {
   anchor_value: number | null;
   /** `ours / anchor_value`; `null` without an anchor. */
   ratio: number | null;
+  /**
+   * Benches that measure latency too (`echo`, `thread_per_core`): the median over runs of each
+   * run's 50th percentile round-trip time of our side, in µs. Lower is better, unlike `ours`.
+   */
+  p50_us?: number;
+  /** Our median over runs of each run's 99th percentile, in µs; lower is better. */
+  p99_us?: number;
+  /** The anchor's `p50_us`; `null` when the anchor did not run. */
+  anchor_p50_us?: number | null;
+  /** The anchor's `p99_us`; `null` when the anchor did not run. */
+  anchor_p99_us?: number | null;
+  /**
+   * Benches whose server is a child process (`echo`, `thread_per_core`): our server's CPU time
+   * (user + system, all threads) per round trip, in µs, median over runs. Lower is better; unlike
+   * the rate it does not depend on how much of the machine others take.
+   */
+  cpu_us?: number;
+  /** The anchor's `cpu_us`; `null` when the anchor did not run or did not measure it. */
+  anchor_cpu_us?: number | null;
+}
+
+/** Round-trip time percentiles of one run, in µs (lower is better). */
+export interface Latency {
+  /** The 50th percentile. */
+  p50_us: number;
+  /** The 99th percentile. */
+  p99_us: number;
 }
 
 /** One timed run of our side. */
@@ -35,6 +62,20 @@ export interface Sample {
   value: number;
   /** The backend it ran on. */
   backend: string;
+  /** The run's latency percentiles, for benches that measure them. */
+  latency?: Latency;
+  /** The server's CPU time per operation in µs, for benches that measure it. */
+  cpuUs?: number;
+}
+
+/** One run of an anchor that measures latency too. */
+export interface AnchorSample {
+  /** The measured rate, in the bench's unit. */
+  value: number;
+  /** The run's latency percentiles. */
+  latency?: Latency;
+  /** The server's CPU time per operation in µs. */
+  cpuUs?: number;
 }
 
 /** A measured configuration of our library. */
@@ -49,8 +90,11 @@ export interface Variant {
 export interface Anchor {
   /** Its name in the results, e.g. `c_liburing`. */
   name: string;
-  /** Runs it once and returns the rate; `undefined` when it is unavailable (see `unavailable`). */
-  run?(): number | Promise<number>;
+  /**
+   * Runs it once and returns the rate (with the run's latency, for benches that measure it);
+   * `undefined` when it is unavailable (see `unavailable`).
+   */
+  run?(): number | AnchorSample | Promise<number | AnchorSample>;
   /** Why it cannot run here, when it cannot. */
   unavailable?: string;
 }
@@ -70,6 +114,8 @@ export interface Group {
   anchors: Anchor[];
   /** Our configurations. */
   variants: Variant[];
+  /** Called once the group's runs are over, also after a failure: stops what runs kept (servers). */
+  close?(): void | Promise<void>;
 }
 
 /** Options every bench receives. */

@@ -11,15 +11,18 @@
  */
 import { aioNops } from "./aio_nops.ts";
 import { coroNops } from "./coro_nops.ts";
+import { echo } from "./echo.ts";
 import { flow } from "./flow.ts";
 import { fs } from "./fs.ts";
 import { pingPongs } from "./ping_pongs.ts";
 import { spawn } from "./spawn.ts";
+import { threadPerCore } from "./thread_per_core.ts";
 import {
   type Bench,
   type BenchResult,
   describeMachine,
   type Group,
+  type Latency,
   type Machine,
   median,
   ROOT,
@@ -27,7 +30,66 @@ import {
 } from "./harness.ts";
 
 /** Every bench, in the order they run. New benches are added here. */
-const BENCHES: Bench[] = [aioNops, coroNops, pingPongs, fs, spawn, flow];
+const BENCHES: Bench[] = [aioNops, coroNops, pingPongs, fs, spawn, flow, echo, threadPerCore];
+
+/** A project target, printed after the tables (not asserted: the machine decides too much). */
+interface Target {
+  bench: string;
+  variant: string;
+  anchor: string;
+  /** The throughput ratio to reach, when there is one. */
+  minRatio?: number;
+  /** The variant's p99 must not be above the anchor's. */
+  p99NoWorse?: boolean;
+  /** Said instead of a verdict, when there is no numeric target. */
+  note?: string;
+}
+
+/** The issue's targets for the benches that have them in their rows (older ones are in bench/README.md). */
+const TARGETS: Target[] = [
+  { bench: "echo", variant: "wait=adaptive", anchor: "deno_native", minRatio: 1.5, p99NoWorse: true },
+  {
+    bench: "thread_per_core",
+    variant: "workers=2",
+    anchor: "workers=1",
+    note:
+      "the scaling from 1 to 2 Workers; 2.0 would be perfect, out of reach with the load generator on a shared core",
+  },
+];
+
+/**
+ * The lines saying how each target in {@linkcode TARGETS} fared in `results`.
+ *
+ * @example
+ * ```ts
+ * import { targetLines } from "./run.ts";
+ * console.log(targetLines([]).length); // 0
+ * ```
+ */
+export function targetLines(results: readonly BenchResult[]): string[] {
+  const lines: string[] = [];
+  for (const t of TARGETS) {
+    const r = results.find((x) => x.bench === t.bench && x.variant === t.variant && x.anchor === t.anchor);
+    if (r === undefined) continue;
+    const parts = [`ratio ${fixed(r.ratio, 2)}`];
+    if (t.minRatio !== undefined) {
+      const met = r.ratio !== null && r.ratio >= t.minRatio;
+      parts[0] += ` (target >= ${t.minRatio}: ${met ? "met" : "not met"})`;
+    }
+    if (t.p99NoWorse && r.p99_us !== undefined) {
+      const a = r.anchor_p99_us ?? null;
+      const met = a !== null && r.p99_us <= a;
+      parts.push(
+        `p99 ${fixed(r.p99_us / 1e3, 1)} ms against ${fixed(a === null ? null : a / 1e3, 1)} ms (target: no worse: ${
+          met ? "met" : "not met"
+        })`,
+      );
+    }
+    if (t.note !== undefined) parts.push(t.note);
+    lines.push(`- ${t.bench} ${t.variant} against ${t.anchor}: ${parts.join("; ")}`);
+  }
+  return lines;
+}
 
 /** The command line of a bench run. */
 export interface RunOptions {
@@ -74,6 +136,8 @@ interface SeriesRuns {
   values: number[];
   /** Median of the per-round ratios to each anchor: less sensitive to the machine's drift. */
   paired: { anchor: string; ratio: number }[];
+  /** Each run's latency percentiles, for benches that measure them. */
+  latencies?: Latency[];
 }
 
 /** One group's results and its raw runs. */
@@ -83,10 +147,20 @@ interface GroupOutcome {
 }
 
 async function measureGroup(group: Group, runs: number): Promise<GroupOutcome> {
+  try {
+    return await measureGroupRuns(group, runs);
+  } finally {
+    await group.close?.();
+  }
+}
+
+async function measureGroupRuns(group: Group, runs: number): Promise<GroupOutcome> {
   type Series = {
     name: string;
     run: () => Promise<number>;
     values: number[];
+    latencies: Latency[];
+    cpuUs: number[];
     backends: Set<string>;
     isAnchor: boolean;
   };
@@ -94,6 +168,8 @@ async function measureGroup(group: Group, runs: number): Promise<GroupOutcome> {
     const s: Series = {
       name: v.variant,
       values: [],
+      latencies: [],
+      cpuUs: [],
       backends: new Set(),
       run: () => Promise.resolve(0),
       isAnchor: false,
@@ -101,6 +177,8 @@ async function measureGroup(group: Group, runs: number): Promise<GroupOutcome> {
     s.run = async () => {
       const sample = await v.run();
       s.backends.add(sample.backend);
+      if (sample.latency !== undefined) s.latencies.push(sample.latency);
+      if (sample.cpuUs !== undefined) s.cpuUs.push(sample.cpuUs);
       return sample.value;
     };
     return s;
@@ -109,10 +187,31 @@ async function measureGroup(group: Group, runs: number): Promise<GroupOutcome> {
   for (const a of group.anchors) {
     const anchorRun = a.run;
     if (anchorRun === undefined) continue;
-    anchors.push({ name: a.name, run: async () => await anchorRun(), values: [], backends: new Set(), isAnchor: true });
+    const s: Series = {
+      name: a.name,
+      run: () => Promise.resolve(0),
+      values: [],
+      latencies: [],
+      cpuUs: [],
+      backends: new Set(),
+      isAnchor: true,
+    };
+    s.run = async () => {
+      const sample = await anchorRun();
+      if (typeof sample === "number") return sample;
+      if (sample.latency !== undefined) s.latencies.push(sample.latency);
+      if (sample.cpuUs !== undefined) s.cpuUs.push(sample.cpuUs);
+      return sample.value;
+    };
+    anchors.push(s);
   }
   const all = [...anchors, ...variants];
   for (const s of all) await s.run();
+  // The warm-up's latency is discarded with its rate.
+  for (const s of all) {
+    s.latencies.length = 0;
+    s.cpuUs.length = 0;
+  }
   for (let round = 0; round < runs; round++) {
     for (let k = 0; k < all.length; k++) {
       const s = all[(round + k) % all.length];
@@ -125,7 +224,7 @@ async function measureGroup(group: Group, runs: number): Promise<GroupOutcome> {
     for (const a of group.anchors) {
       const measured = anchors.find((m) => m.name === a.name);
       const anchorValue = measured === undefined ? null : median(measured.values);
-      results.push({
+      const row: BenchResult = {
         bench: group.bench,
         variant: s.name,
         backend: [...s.backends].join("+"),
@@ -134,7 +233,20 @@ async function measureGroup(group: Group, runs: number): Promise<GroupOutcome> {
         anchor: a.name,
         anchor_value: anchorValue === null ? null : round4(anchorValue),
         ratio: anchorValue === null ? null : round4(ours / anchorValue),
-      });
+      };
+      if (s.latencies.length > 0) {
+        row.p50_us = round4(median(s.latencies.map((l) => l.p50_us)));
+        row.p99_us = round4(median(s.latencies.map((l) => l.p99_us)));
+        const al = measured?.latencies ?? [];
+        row.anchor_p50_us = al.length === 0 ? null : round4(median(al.map((l) => l.p50_us)));
+        row.anchor_p99_us = al.length === 0 ? null : round4(median(al.map((l) => l.p99_us)));
+      }
+      if (s.cpuUs.length > 0) {
+        row.cpu_us = round4(median(s.cpuUs));
+        const ac = measured?.cpuUs ?? [];
+        row.anchor_cpu_us = ac.length === 0 ? null : round4(median(ac));
+      }
+      results.push(row);
     }
   }
   return {
@@ -145,6 +257,7 @@ async function measureGroup(group: Group, runs: number): Promise<GroupOutcome> {
       paired: s.isAnchor
         ? []
         : anchors.map((a) => ({ anchor: a.name, ratio: median(s.values.map((v, i) => v / a.values[i])) })),
+      latencies: s.latencies,
     })),
   };
 }
@@ -177,6 +290,26 @@ export function resultsTable(results: readonly BenchResult[]): string {
         fixed(r.ratio, 2)
       } | ${r.backend} |`,
     );
+  }
+  const timed = results.filter((r) => r.p50_us !== undefined);
+  if (timed.length > 0) {
+    lines.push(
+      "",
+      "Round-trip latency, µs (lower is better; medians over runs of each run's percentile), and the server's CPU time",
+      "per round trip, µs (lower is better; `n/a` when not measured):",
+      "",
+      "| bench | variant | p50 | p99 | CPU/rt | anchor | anchor p50 | anchor p99 | anchor CPU/rt | backend |",
+      "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
+    );
+    for (const r of timed) {
+      lines.push(
+        `| ${r.bench} | ${r.variant} | ${fixed(r.p50_us ?? null, 0)} | ${fixed(r.p99_us ?? null, 0)} | ${
+          fixed(r.cpu_us ?? null, 1)
+        } | ${r.anchor} | ${fixed(r.anchor_p50_us ?? null, 0)} | ${fixed(r.anchor_p99_us ?? null, 0)} | ${
+          fixed(r.anchor_cpu_us ?? null, 1)
+        } | ${r.backend} |`,
+      );
+    }
   }
   return lines.join("\n");
 }
@@ -255,6 +388,8 @@ async function measureInProcess(
 
 function report(results: readonly BenchResult[], series: readonly SeriesRuns[][], started: number): void {
   console.log(resultsTable(results) + "\n");
+  const targets = targetLines(results);
+  if (targets.length > 0) console.log("Targets (printed, not asserted):\n\n" + targets.join("\n") + "\n");
   console.log("Runs in order (unit as above; spread = (max - min) / median; paired = median of per-round ratios):\n");
   for (const group of series) {
     for (const s of group) {
@@ -263,6 +398,10 @@ function report(results: readonly BenchResult[], series: readonly SeriesRuns[][]
       ).join("");
       const values = s.values.map((v) => v.toFixed(3)).join(", ");
       console.log(`- ${s.name}: ${values} (spread ${(spread(s.values) * 100).toFixed(1)}%${paired})`);
+      if (s.latencies !== undefined && s.latencies.length > 0) {
+        const p99 = s.latencies.map((l) => l.p99_us.toFixed(0)).join(", ");
+        console.log(`  - p99 µs: ${p99}`);
+      }
     }
   }
   console.log(`\nTook ${((performance.now() - started) / 1000).toFixed(1)} s.`);

@@ -1,7 +1,7 @@
 // examples/coro.ts prints the seed's exchange in the seed's order, with at most zig-aio's
 // published count of io_uring_enter calls (6).
 import { aio, assert, dec } from "./_helpers.ts";
-import { runs } from "./_helpers.ts";
+import { runs, WINDOWS } from "./_helpers.ts";
 
 const example = new URL("../examples/coro.ts", import.meta.url).href;
 const SEED = [
@@ -49,4 +49,25 @@ Deno.test("examples/coro_wttr.ts: HTTP over raw sockets through coro, against it
   for (const city of ["oulu", "tokyo", "portland"]) assert.match(text, new RegExp(`Weather report: ${city}`));
   assert.match(text, /master zig version is\.\.\. \n0\.16\.0-dev\.local/);
   assert.match(text, /That's all folks/);
+});
+
+Deno.test({
+  name: "examples/thread_per_core.ts: 2 Workers share a port (SO_REUSEPORT), echo for 16 clients, then exit",
+  // Windows has no SO_REUSEPORT balancing, and Wine refuses the second bind (EACCES): the example says so and exits.
+  ignore: WINDOWS,
+  async fn() {
+    const url = new URL("../examples/thread_per_core.ts", import.meta.url).href;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-ffi", "--allow-read", "--allow-env", url, "2"],
+    }).output();
+    assert.ok(out.success, dec.decode(out.stderr));
+    const text = dec.decode(out.stdout);
+    assert.match(text, /^2 workers listening on 127\.0\.0\.1:\d+ \(SO_REUSEPORT\)$/m);
+    const rows = [...text.matchAll(/^worker (\d): (\d+) connections, (\d+) bytes echoed$/gm)];
+    assert.equal(rows.length, 2);
+    let bytes = 0;
+    for (let n = 0; n < 16; n++) for (let i = 0; i < 100; i++) bytes += `client ${n} message ${i}`.length;
+    assert.equal(rows.reduce((s, r) => s + Number(r[2]), 0), 16);
+    assert.equal(rows.reduce((s, r) => s + Number(r[3]), 0), bytes);
+  },
 });
