@@ -79,18 +79,29 @@ export const WINE: boolean = WINDOWS && (() => {
 
 /**
  * How many fds below 4096 are open, asked of the kernel with fcntl(F_GETFD); on Windows, the
- * process's handle count (GetProcessHandleCount).
+ * process's handle count (GetProcessHandleCount), and under Wine, whose GetProcessHandleCount
+ * answers 0, the handles below 65536 that GetHandleInformation accepts.
  */
 export function openFds(): number {
   if (WINDOWS) {
     const k = Deno.dlopen("kernel32.dll", {
       GetCurrentProcess: { parameters: [], result: "usize" },
       GetProcessHandleCount: { parameters: ["usize", "buffer"], result: "i32" },
+      GetHandleInformation: { parameters: ["usize", "buffer"], result: "i32" },
     });
     const n = new Uint32Array(1);
-    k.symbols.GetProcessHandleCount(k.symbols.GetCurrentProcess(), new Uint8Array(n.buffer));
-    k.close();
-    return n[0];
+    try {
+      if (!WINE) {
+        k.symbols.GetProcessHandleCount(k.symbols.GetCurrentProcess(), new Uint8Array(n.buffer));
+        return n[0];
+      }
+      let count = 0;
+      const flags = new Uint8Array(n.buffer);
+      for (let h = 4; h < 65536; h += 4) if (k.symbols.GetHandleInformation(BigInt(h), flags) !== 0) count++;
+      return count;
+    } finally {
+      k.close();
+    }
   }
   const fcntl = openLibc().symbols.fcntl;
   let n = 0;
@@ -105,4 +116,16 @@ export async function runs(command: string, args: string[]): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * V8's `gc()`, which `tests/run.ts` exposes (`--v8-flags=--expose-gc`). Throws, saying so, when it
+ * is missing: a GC test that collects nothing would pass without testing anything.
+ */
+export function requireGc(): () => void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== "function") {
+    throw new Error("gc() is not exposed: run with --v8-flags=--expose-gc (tests/run.ts passes it)");
+  }
+  return gc;
 }

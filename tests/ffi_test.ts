@@ -1,5 +1,5 @@
 // The FFI boundary: ring mappings, library loading, errno, and memory kept alive in flight.
-import { aio, assert, closeAll, dec, enc } from "./_helpers.ts";
+import { aio, assert, closeAll, dec, enc, requireGc } from "./_helpers.ts";
 import { IoUringBackend } from "../backends/io_uring.ts";
 import { LIBURING_HINT, liburingSymbols } from "../ffi/liburing.ts";
 import { LibraryNotFoundError, loadLibrary } from "../ffi/loader.ts";
@@ -59,7 +59,7 @@ Deno.test({ name: "errno is read before anything else can clobber it", ignore: D
 Deno.test({
   name: "GC between submit and completion: the kernel writes into live memory",
   async fn() {
-    const gc = (globalThis as { gc?: () => void }).gc;
+    const gc = requireGc();
     for (let round = 0; round < 20; round++) {
       const [r, w] = aio.posix.pipe();
       const reads: aio.Read[] = [];
@@ -69,10 +69,10 @@ Deno.test({
         reads.push(...batch);
       }
       const pending = aio.complete(reads);
-      gc?.();
+      gc();
       // Garbage to move things around while the reads wait.
       for (let i = 0; i < 2000; i++) new Uint8Array(32).fill(i);
-      gc?.();
+      gc();
       const payload = enc.encode("x".repeat(64 * 8));
       await aio.single(aio.write({ file: w, buffer: payload }));
       assert.equal(await pending, 0);
@@ -90,7 +90,7 @@ Deno.test("small (on-heap) typed arrays are moved off the heap before their addr
   const read = aio.read({ file: r, buffer: tiny });
   const pending = aio.single(read);
   for (let i = 0; i < 5000; i++) new Uint8Array(16);
-  (globalThis as { gc?: () => void }).gc?.();
+  requireGc()();
   await aio.single(aio.write({ file: w, buffer: new Uint8Array([9, 8, 7, 6]) }));
   await pending;
   assert.deepEqual([...tiny], [9, 8, 7, 6]);

@@ -1,6 +1,6 @@
 // Regressions from a review of the core: each test failed (crash, hang or wrong result) before
 // its fix.
-import { aio, assert, closeAll, dec, enc, since, tcpPair, WINDOWS, withTempDir } from "./_helpers.ts";
+import { aio, assert, closeAll, dec, enc, requireGc, since, tcpPair, WINDOWS, withTempDir } from "./_helpers.ts";
 import { coro } from "../mod.ts";
 
 const onIoUring = aio.currentBackend() === "io_uring";
@@ -369,9 +369,8 @@ Deno.test("a datagram larger than the buffer: the recv gets what fits, and the n
 
 Deno.test({
   name: "a buffer field reassigned while its recv is in flight: the kernel's buffer stays alive and gets the data",
-  ignore: typeof (globalThis as { gc?: () => void }).gc !== "function",
   async fn() {
-    const gc = (globalThis as unknown as { gc: () => void }).gc;
+    const gc = requireGc();
     const { server, client, listener } = await tcpPair();
     using work = new aio.Dynamic({ capacity: 2 });
     const recv = aio.recv({ socket: server, buffer: new Uint8Array(1 << 16) });
@@ -394,9 +393,8 @@ Deno.test({
 
 Deno.test({
   name: "a queue dropped without close() while a recv is in flight stays alive with its buffer, and gets the data",
-  ignore: typeof (globalThis as { gc?: () => void }).gc !== "function",
   async fn() {
-    const gc = (globalThis as unknown as { gc: () => void }).gc;
+    const gc = requireGc();
     const { server, client, listener } = await tcpPair();
     let queue: WeakRef<aio.Dynamic>;
     let buffer: WeakRef<Uint8Array>;
