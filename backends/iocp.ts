@@ -42,7 +42,7 @@ import type { BackendOptions } from "./mod.ts";
 import { JOB, type PoolOwner, posixPool } from "./posix_pool.ts";
 import { OPEN_DIRECTORY, OPEN_WRITE } from "./windows_calls.ts";
 
-const { EBADF, EOPNOTSUPP, EINVAL, EXDEV, ECANCELED, ECHILD, EIO, EMSGSIZE } = ERRNO;
+const { EBADF, EOPNOTSUPP, EINVAL, EXDEV, ECANCELED, ECHILD, EIO, EMSGSIZE, EPIPE } = ERRNO;
 
 /** What an operation's start needs, captured when it is queued (fields may change after). */
 class Capture {
@@ -1330,6 +1330,11 @@ export class IocpBackend extends Uringlator implements PoolOwner {
         }
         break;
       }
+      case "send":
+        // Wine completes a send after the socket's own shutdown("send") with 0 bytes and success;
+        // Linux says EPIPE (found by the fuzzer). A non-empty send never legitimately moves nothing.
+        if (res === 0 && c.buf!.byteLength > 0) res = -EPIPE;
+        break;
       case "accept":
         res = res < 0 ? res : this.#accepted(c.fd, c.buf, slot);
         break;

@@ -152,7 +152,7 @@ const WIN32_TO_ERRNO: ReadonlyMap<number, string> = new Map<number, string>([
   [10055, "ENOBUFS"],
   [10056, "EISCONN"],
   [10057, "ENOTCONN"],
-  [10058, "ESHUTDOWN"],
+  [10058, "EPIPE"], // WSAESHUTDOWN: a send after shutdown, which Linux reports as EPIPE
   [10060, "ETIMEDOUT"],
   [10061, "ECONNREFUSED"],
   [10064, "EHOSTDOWN"],

@@ -623,3 +623,13 @@ Deno.test("a read of zero bytes from an empty pipe returns 0 at once", async () 
   assert.equal(read.outRead, 0);
   closeAll(r, w);
 });
+
+Deno.test("a send after the socket's own shutdown(send) fails BrokenPipe on every backend (Wine said 0 bytes, ok)", async () => {
+  const [a, b] = aio.posix.socketpair();
+  await aio.single(aio.shutdown({ socket: a, how: "send" }));
+  const send = aio.send({ socket: a, buffer: new Uint8Array(40) });
+  await aio.complete([send]);
+  assert.equal(send.outError?.code, "BrokenPipe");
+  assert.equal(send.outWritten, 0);
+  closeAll(a, b);
+});
