@@ -30,7 +30,7 @@
 //
 // Timers are spaced at least 15 ms apart so that which one wins is not a race.
 import { aio } from "../../mod.ts";
-import { generateStream, runStream, type StreamScenario, WAIT_LIMIT_MS, waitLimits } from "./streams.ts";
+import { generateStream, rng, runStream, type StreamScenario, WAIT_LIMIT_MS, waitLimits } from "./streams.ts";
 
 const windeno = new URL("../../../shared/tools/windows/windeno", import.meta.url).pathname;
 
@@ -73,18 +73,6 @@ function args(): Args {
     if (!Number.isSafeInteger(v) || v < 0) throw new Error(`--${k} must be a non-negative integer, got ${v}`);
   }
   return a;
-}
-
-// mulberry32
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Spec =

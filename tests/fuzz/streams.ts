@@ -529,3 +529,15 @@ export function runStream(backend: aio.BackendName, sc: StreamScenario): string[
     return `${op.kind}:${code}${extra}`;
   });
 }
+
+/** mulberry32: a seeded generator of numbers in [0, 1), the same on every backend and platform. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -17,6 +17,7 @@
 // operation completing `Canceled` moved no bytes and is queued again; one that moved part of
 // its bytes is queued again for the rest.
 import { aio } from "../../mod.ts";
+import { rng } from "../fuzz/streams.ts";
 
 /** What a run reports. */
 export interface IntegrityResult {
@@ -46,18 +47,6 @@ export interface IntegrityOptions {
   cancelRate?: number;
   /** Queue capacity (and, for files, how many transfers are in flight). */
   capacity?: number;
-}
-
-// mulberry32
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PERIOD = 1 << 20;
