@@ -175,10 +175,14 @@ export class Dynamic implements Disposable {
     // FFI conversion would throw a TypeError.
     if (options.sqEntries !== undefined) checkEntries("sqEntries", options.sqEntries, 1, MAX_SQ_ENTRIES);
     if (options.cqEntries !== undefined) {
-      // The kernel rounds the submission queue up to a power of two and wants at least as many
-      // completion entries.
+      // The kernel rounds both queues up to powers of two and wants at least as many completion
+      // entries as submission entries, after rounding.
       const sq = Math.min(MAX_SQ_ENTRIES, 2 ** Math.ceil(Math.log2(Math.max(2, options.sqEntries ?? capacity + 2))));
-      checkEntries("cqEntries", options.cqEntries, sq, MAX_CQ_ENTRIES);
+      checkEntries("cqEntries", options.cqEntries, 1, MAX_CQ_ENTRIES);
+      const cq = 2 ** Math.ceil(Math.log2(options.cqEntries));
+      if (cq < sq) {
+        badArgument(`cqEntries ${options.cqEntries} rounds up to ${cq}, fewer than the submission queue's ${sq}`);
+      }
     }
     if (options.handler !== undefined) checkHandler(options.handler);
     this.#backend = createBackend({
@@ -636,8 +640,11 @@ export class Dynamic implements Disposable {
     }
     this.#closed = true;
     this.#closeRequested = false;
-    this.#backend.close();
-    OPEN.delete(this);
+    try {
+      this.#backend.close();
+    } finally {
+      OPEN.delete(this);
+    }
     if (firstError !== undefined) throw firstError;
   }
 
@@ -659,6 +666,7 @@ export class Dynamic implements Disposable {
    */
   cancel(id: Id): void {
     if (this.#closed) throw new QueueError("Closed", "the queue is closed");
+    if (id === -1) return; // the outId of an operation never queued: cleanup code may cancel it
     // NaN or 1.5 would otherwise name slot 0 or 1 with generation 0: a live operation's id.
     if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > 0xff_ffff) {
       badArgument(`id must be an operation's outId (an integer in [0, 2^24 - 1]), got ${showValue(id)}`);

@@ -68,7 +68,7 @@ export function cString(path: string | Uint8Array): Uint8Array | undefined {
   // Shared memory is copied even when terminated: another thread could clear the NUL while the
   // kernel reads the path.
   if (nul === path.length - 1 && !(path.buffer instanceof SharedArrayBuffer)) return path;
-  if (nul !== -1) return undefined;
+  if (nul !== -1 && nul !== path.length - 1) return undefined;
   const bytes = stableBytes(path.length + 1);
   bytes.set(path);
   return bytes;

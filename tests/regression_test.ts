@@ -633,3 +633,41 @@ Deno.test("a send after the socket's own shutdown(send) fails BrokenPipe on ever
   assert.equal(send.outWritten, 0);
   closeAll(a, b);
 });
+
+Deno.test("review (#7): wakeup then cancel before the task resumes: coro.yield throws CanceledError", async () => {
+  await using scheduler = new coro.Scheduler();
+  const task = scheduler.spawn(async () => {
+    await coro.yield(1);
+    return "returned";
+  }, []);
+  task.wakeup();
+  task.cancel();
+  assert.equal(await task.complete("cancel"), undefined);
+});
+
+Deno.test("review (#7): coro.yield while a coro.io call is pending rejects Busy rather than throwing", async () => {
+  await using scheduler = new coro.Scheduler();
+  const task = scheduler.spawn(async () => {
+    const pending = coro.io.single(aio.timeout({ ns: 1_000_000 }));
+    let outcome = "no error";
+    try {
+      const p = coro.yield(1); // must not throw here
+      await p;
+    } catch (err) {
+      outcome = (err as coro.CoroError).code;
+    }
+    await pending;
+    return outcome;
+  }, []);
+  assert.equal(await task.complete("wait"), "Busy");
+});
+
+Deno.test("review (#7): a NUL-terminated path in shared memory opens; cancel(-1) of an op never queued does nothing", async () => {
+  const path = new Uint8Array(new SharedArrayBuffer(10));
+  path.set(enc.encode("/dev/null\0"));
+  const open = aio.openAt({ dir: aio.cwd, path });
+  await aio.single(open);
+  aio.posix.close(open.outFile);
+  using work = new aio.Dynamic({ capacity: 2 });
+  work.cancel(aio.nop().outId);
+});
