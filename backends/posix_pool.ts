@@ -92,13 +92,15 @@ export function views(sab: SharedArrayBuffer): {
 const BYTES = (HEADER + 4 * JOBS) * 4 + JOBS * ARGS * 8;
 /**
  * What `submit` returns when no Worker runs and none can start: the process is out of fds (a
- * Worker's runtime needs 8; measured on Deno 2.9), so the job would never run. The caller fails
+ * Worker's runtime needs 8 to 10; measured on Deno 2.9), so the job would never run. The caller fails
  * the operation `EMFILE` instead.
  */
 export const NO_WORKER = -2;
 // Free fd numbers checked before a Worker starts: Deno panics (and the process dies) when a
 // Worker's runtime cannot get its fds.
-const WORKER_FDS = 12;
+// The check is not atomic with the Worker's start (its runtime takes its fds on its own thread a
+// little later), so fds the program opens meanwhile can still starve it: hence the margin.
+const WORKER_FDS = 16;
 const EFD_CLOEXEC = 0x80000;
 const MAX_WORKERS = Math.max(4, 2 * (navigator.hardwareConcurrency ?? 2));
 

@@ -299,7 +299,7 @@ Deno.test({
       const fifo = aio.openAt({ dir: aio.cwd, path: `${dir}/fifo` });
       work.queue([read, fifo, ...timers]);
       setTimeout(() => libc.symbols.tgkill(pid, pid, SIGWINCH), 1);
-      setTimeout(() => aio.posix.close(aio.posix.pipe()[0]), 1); // unrelated fd churn
+      setTimeout(() => closeAll(...aio.posix.pipe()), 1); // unrelated fd churn
       let writer: Promise<Deno.FsFile> | undefined;
       setTimeout(() => {
         const wr = aio.write({ file: w, buffer: enc.encode("late") });

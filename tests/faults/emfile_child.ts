@@ -74,8 +74,8 @@ for (const [key, backend] of [["newQueue", undefined], ["newQueueAuto", "auto"]]
 }
 out.timeout = await run(aio.timeout({ ns: 1e6 }));
 // Free some fds: the same calls succeed again on the same queue (on posix the first path call
-// starts a pool Worker, which needs 12 free fds).
-for (const fd of opened.splice(0, 16)) aio.posix.close(fd);
+// starts a pool Worker, which needs 16 free fds).
+for (const fd of opened.splice(0, 24)) aio.posix.close(fd);
 const acc2 = aio.accept({ socket: listen.outSocket });
 out.acceptAfter = await run(acc2);
 const open2 = aio.openAt({ dir: aio.cwd, path: new URL(import.meta.url).pathname });
