@@ -6,11 +6,17 @@
  */
 import { QueueError } from "./errors.ts";
 
-function showValue(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
+/** Internal: a value as a message shows it: strings quoted, so that `"3"` and `3` read differently. */
+export function showValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value instanceof Uint8Array) return `a Uint8Array of ${value.byteLength} bytes`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === "object" && value !== null ? `a ${value.constructor?.name ?? "object"}` : String(value);
 }
 
-function badArgument(detail: string): never {
+/** Internal: a queue's bad argument (`QueueError` `InvalidArgument`). */
+export function badArgument(detail: string): never {
   throw new QueueError("InvalidArgument", detail);
 }
 

@@ -8,7 +8,7 @@
 import type { Backend, BackendName } from "./backend.ts";
 import { SLOT_BATCH, SLOT_FINISH, SLOT_SCRATCH, SLOT_UNSUPPORTED } from "./backend.ts";
 import { BackendError, InvalidOperationError, QueueError } from "./errors.ts";
-import { checkHandler, checkSignal } from "./arguments.ts";
+import { badArgument, checkHandler, checkSignal, showValue } from "./arguments.ts";
 import { finalize, finalizeCanceled, RES_CANCELED, RES_NOT_SUPPORTED } from "./finalize.ts";
 import {
   checkLastUnlinked,
@@ -91,14 +91,6 @@ const EMPTY_HANDLER: Handler = {};
 
 const MAX_SQ_ENTRIES = 32768;
 const MAX_CQ_ENTRIES = 65536;
-
-function badArgument(detail: string): never {
-  throw new QueueError("InvalidArgument", detail);
-}
-
-function showValue(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
 
 function checkEntries(name: string, value: unknown, min: number, max: number): void {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {

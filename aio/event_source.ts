@@ -14,6 +14,7 @@ import { EFD, ERRNO, errnoName, RWF_NOWAIT } from "../ffi/linux.ts";
 import { errno, openLibc } from "../ffi/libc.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 import { AioError } from "./errors.ts";
+import { showValue } from "./arguments.ts";
 import { eventClose, eventNotify, eventOpen, eventSocket, eventTry, eventWait } from "./posix_windows.ts";
 
 const WINDOWS = Deno.build.os === "windows";
@@ -22,7 +23,7 @@ const WINDOWS = Deno.build.os === "windows";
 function checkSourceFd(fd: unknown): void {
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fff_ffff) {
     throw new AioError(
-      `an event source fd must be a non-negative integer, got ${typeof fd === "string" ? JSON.stringify(fd) : fd}`,
+      `an event source fd must be a non-negative integer, got ${showValue(fd)}`,
       "InvalidFd",
     );
   }
@@ -227,13 +228,7 @@ export class EventSource implements Disposable {
 
   // A Windows call's result: thrown when it is an error.
   #windows(call: string, r: number): number {
-    if (r < 0) {
-      throw new AioError(
-        `EventSource.${call} failed: ${errnoName(-r)}`,
-        r === -ERRNO.EBADF ? "InvalidFd" : "Unexpected",
-        { errno: errnoName(-r) },
-      );
-    }
+    if (r < 0) throw failed(call, -r);
     return r;
   }
 

@@ -9,6 +9,7 @@
  */
 import { AT_FDCWD } from "../ffi/linux.ts";
 import { InvalidOperationError, type OperationError } from "./errors.ts";
+import { showValue as show } from "./arguments.ts";
 import type { EventSource } from "./event_source.ts";
 import { isDetached } from "../ffi/memory.ts";
 
@@ -1186,15 +1187,6 @@ export function splice(
 // Validation: everything the kernel would misread, caught before it sees it.
 
 const MAX_U32 = 0xffff_ffff;
-
-/** A value as a message shows it: strings quoted, so that `"3"` and `3` read differently. */
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value instanceof Uint8Array) return `a Uint8Array of ${value.byteLength} bytes`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  return typeof value === "object" && value !== null ? `a ${value.constructor?.name ?? "object"}` : String(value);
-}
 
 function checkObject(op: Operation, name: string, value: unknown): void {
   if (typeof value !== "object" || value === null) {

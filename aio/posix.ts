@@ -9,7 +9,7 @@ import { addressOf, cString, isDetached, stableBytes } from "../ffi/memory.ts";
 import { AF, errnoName, O } from "../ffi/linux.ts";
 import { SOCK } from "./constants.ts";
 import { AioError } from "./errors.ts";
-import { helperErrorCode } from "./arguments.ts";
+import { helperErrorCode, showValue as show } from "./arguments.ts";
 import type { Fd } from "./ops.ts";
 import * as win from "./posix_windows.ts";
 
@@ -17,10 +17,6 @@ const WINDOWS = Deno.build.os === "windows";
 
 function fail(call: string, e = errnoName(errno())): never {
   throw new AioError(`${call} failed: ${e}`, helperErrorCode(e), { errno: e });
-}
-
-function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 // Before the FFI call: a number it cannot convert would be a TypeError, and a negative fd the

@@ -22,6 +22,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { openLibc } from "../ffi/libc.ts";
+import { EFD } from "../ffi/linux.ts";
 
 /** Job kinds, as the Worker switches on them. */
 export const JOB = {
@@ -101,7 +102,6 @@ export const NO_WORKER = -2;
 // The check is not atomic with the Worker's start (its runtime takes its fds on its own thread a
 // little later), so fds the program opens meanwhile can still starve it: hence the margin.
 const WORKER_FDS = 16;
-const EFD_CLOEXEC = 0x80000;
 const MAX_WORKERS = Math.max(4, 2 * (navigator.hardwareConcurrency ?? 2));
 
 /** A queue, as the pool knows it: another queue short of room hands it its finished jobs. */
@@ -261,7 +261,7 @@ export class PosixPool {
     const libc = openLibc().symbols;
     const got: number[] = [];
     for (let i = 0; i < WORKER_FDS; i++) {
-      const d = libc.eventfd(0, EFD_CLOEXEC);
+      const d = libc.eventfd(0, EFD.CLOEXEC);
       if (d < 0) break;
       got.push(d);
     }

@@ -13,12 +13,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { setImmediate } from "node:timers";
 import * as aio from "../aio/mod.ts";
 import { CanceledError, CoroError } from "./errors.ts";
+import { showValue } from "../aio/arguments.ts";
 
 // "wiat" would otherwise mean "wait": anything but "cancel" did.
 function badCompleteMode(mode: unknown): CoroError {
   return new CoroError(
     "InvalidArgument",
-    `mode must be "wait" or "cancel", got ${typeof mode === "string" ? JSON.stringify(mode) : String(mode)}`,
+    `mode must be "wait" or "cancel", got ${showValue(mode)}`,
   );
 }
 
@@ -344,13 +345,12 @@ export class Task<R = unknown> {
   // shared function checks it, so a yield costs one derived promise and no closure.
   #yield(state: number): Promise<void> {
     if (this.#canceled && this.#cancelable) return Promise.reject(new CanceledError());
-    if (this.#resume !== undefined) {
-      return Promise.reject(
-        new CoroError("Busy", `task ${this.name} is already waiting; a task waits for one thing at a time`),
-      );
-    }
     this.#yieldState = state;
-    return suspendTask(this as Task<unknown>, "yield").then(afterYield);
+    try {
+      return suspendTask(this as Task<unknown>, "yield").then(afterYield);
+    } catch (err) {
+      return Promise.reject(err); // Busy: a call that returns a promise rejects rather than throws
+    }
   }
 }
 

@@ -222,6 +222,18 @@ export function runStream(backend: aio.BackendName, sc: StreamScenario): string[
   const dirs = sc.channel === "pipe" ? 1 : 2;
   const settled = (op: aio.Operation) => done.has(op.userdata);
   const all: aio.Operation[] = [];
+  // AIO_FUZZ_DEBUG: every operation's outcome so far, or "?" while it is in flight.
+  const trace = (label: string): void =>
+    console.error(
+      label,
+      all.map((o) =>
+        `${o.kind}${
+          settled(o)
+            ? ":" + (o.outError?.code ?? "ok") + ":" + JSON.stringify((o as { outRead?: number }).outRead ?? "")
+            : "?"
+        }`
+      ).join(" "),
+    );
   const meta = new Map<aio.Operation, Meta>();
   const closedEnd = [false, false];
   const noWrites = new Array(dirs).fill(false); // ended, or its reader closed
@@ -475,18 +487,7 @@ export function runStream(backend: aio.BackendName, sc: StreamScenario): string[
     work.queue(chain);
     if (DEBUG) console.error("queued", chain.map((o) => o.kind).join(" "));
     finish(WAIT_LIMIT_MS);
-    if (DEBUG) {
-      console.error(
-        "after",
-        all.map((o) =>
-          `${o.kind}${
-            settled(o)
-              ? ":" + (o.outError?.code ?? "ok") + ":" + JSON.stringify((o as { outRead?: number }).outRead ?? "")
-              : "?"
-          }`
-        ).join(" "),
-      );
-    }
+    if (DEBUG) trace("after");
   }
   finish(WAIT_LIMIT_MS);
   // The rest: cancel what is still in flight one at a time, letting what each unlocks finish.
@@ -497,18 +498,7 @@ export function runStream(backend: aio.BackendName, sc: StreamScenario): string[
     }
     finish(WAIT_LIMIT_MS);
   }
-  if (DEBUG) {
-    console.error(
-      "swept",
-      all.map((o) =>
-        `${o.kind}${
-          settled(o)
-            ? ":" + (o.outError?.code ?? "ok") + ":" + JSON.stringify((o as { outRead?: number }).outRead ?? "")
-            : "?"
-        }`
-      ).join(" "),
-    );
-  }
+  if (DEBUG) trace("swept");
   work.completeAll();
   for (const [e, fd] of pair.ends.entries()) {
     if (!closes.some((c) => meta.get(c)!.end === e && c.outError === null)) aio.posix.close(fd);
