@@ -56,6 +56,20 @@ export function closeAll(...fds: number[]): void {
   }
 }
 
+/**
+ * A closed fd (a handle on Windows) that nobody else is likely to take before the test uses it. A
+ * closed number is the next one anybody opens: Linux and Wine hand out the lowest free number,
+ * Windows the one freed last, and other threads (Deno's, Wine's) open files too; an operation on a
+ * number taken meanwhile would act on somebody else's file. So it is the highest of 16, and the 15
+ * below it are closed after it: they are taken first either way.
+ */
+export function closedFd(): number {
+  const fds = Array.from({ length: 8 }, () => aio.posix.pipe()).flat().sort((a, b) => a - b);
+  const fd = fds.pop()!;
+  closeAll(fd, ...fds);
+  return fd;
+}
+
 export const enc = new TextEncoder();
 export const dec = new TextDecoder();
 

@@ -1,6 +1,6 @@
 // Bad input is caught before the kernel sees it, with a typed error naming the problem, and
 // nothing of the call is queued.
-import { aio, assert } from "./_helpers.ts";
+import { aio, assert, closedFd } from "./_helpers.ts";
 
 function code(fn: () => unknown, expected: string): void {
   assert.throws(
@@ -91,9 +91,7 @@ Deno.test("an event source that is closed is refused", () => {
 });
 
 Deno.test("an fd that is closed or was never open: a typed error from the kernel", async () => {
-  const [r, w] = aio.posix.pipe();
-  aio.posix.close(r);
-  aio.posix.close(w);
+  const r = closedFd();
   // A closed fd is a valid number; only the kernel can tell, and it says EBADF.
   await assert.rejects(
     aio.single(aio.read({ file: r, buffer: new Uint8Array(1) })),
