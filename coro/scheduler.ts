@@ -60,7 +60,6 @@ type Status = "running" | "io" | "io_cancel" | "yield" | "wait" | "completed";
 interface IoCall {
   remaining: number;
   errors: number;
-  ids: number[];
   task: Task<unknown>;
   canceling: boolean;
   // What the call resolves with: the error count (complete), or it rejects on any error with
@@ -439,7 +438,6 @@ export class Scheduler implements AsyncDisposable {
         const call = this.#queueing;
         if (call === undefined) return; // queued on `io` directly, not by a task
         this.#calls[id & 0xffff] = call;
-        call.ids.push(id);
       },
       aioComplete: (id, _userdata, failed) => {
         const slot = id & 0xffff;
@@ -595,7 +593,7 @@ export class Scheduler implements AsyncDisposable {
         new CoroError("Busy", `task ${task.name} is already waiting; await each coro.io call before the next`),
       );
     }
-    const call: IoCall = { remaining: ops.length, errors: 0, ids: [], task, canceling: false, ops, mode };
+    const call: IoCall = { remaining: ops.length, errors: 0, task, canceling: false, ops, mode };
     this.#queueing = call;
     try {
       this.io.queue(ops);
@@ -644,8 +642,11 @@ export class Scheduler implements AsyncDisposable {
   #cancelIo(call: IoCall): void {
     if (call.canceling) return;
     call.canceling = true;
-    for (const id of call.ids) {
-      if (this.#calls[id & 0xffff] === call) this.io.cancel(id);
+    // An operation's outId names its slot while in flight; one already completed has left its
+    // slot (and may be in flight again for another call), which the slot's owner tells apart.
+    for (const op of call.ops) {
+      const id = op.outId;
+      if (id >= 0 && this.#calls[id & 0xffff] === call) this.io.cancel(id);
     }
     if (!this.#stepQueued) {
       this.#stepQueued = true;
