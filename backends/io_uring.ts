@@ -2,9 +2,9 @@
  * The io_uring backend: liburing sets the ring up, TypeScript does the rest.
  *
  * The SQ ring, CQ ring and SQE array are mapped once each as ArrayBuffers over the kernel's
- * memory. SQEs are written as Uint32Array stores, the SQ tail is published with a store that
- * orders them (see `TSO` below), and `io_uring_enter` (declared u32×4 → i32, V8's fast-call path) submits and waits. CQEs are
- * read from the mapped CQ with no syscall.
+ * memory. SQEs are written as Uint32Array stores, the SQ tail is published with a store ordered
+ * after them (see `TSO` below), and `io_uring_enter` (declared u32×4 → i32, V8's fast-call path)
+ * submits and waits. CQEs are read from the mapped CQ with no syscall.
  *
  * Waiting without blocking the event loop ("parking"): an IORING_OP_POLL_ADD on the ring's own fd
  * is hard-linked to a 1-byte IORING_OP_WRITE into a pipe whose read end is a `node:net.Socket`.
