@@ -51,6 +51,8 @@ export const HEAD = 0;
 export const TAIL = 1;
 /** Header: Workers waiting for work. */
 export const IDLE = 2;
+/** Header: Workers that have started (each adds 1 once it holds every fd it needs). */
+export const STARTED = 3;
 /** Header words in all. */
 export const HEADER = 4;
 /** Jobs at most in flight per isolate. */
@@ -97,11 +99,16 @@ const BYTES = (HEADER + 4 * JOBS) * 4 + JOBS * ARGS * 8;
  * the operation `EMFILE` instead.
  */
 export const NO_WORKER = -2;
-// Free fd numbers checked before a Worker starts: Deno panics (and the process dies) when a
-// Worker's runtime cannot get its fds.
-// The check is not atomic with the Worker's start (its runtime takes its fds on its own thread a
-// little later), so fds the program opens meanwhile can still starve it: hence the margin.
+// Free fd numbers needed before a Worker starts: Deno panics (and the process dies) when a
+// Worker's runtime cannot get its fds, and a Worker whose modules cannot be read dies, leaving its
+// jobs waiting. It takes them on its own thread over some 60-100 ms, so fds the program opens
+// meanwhile can starve it: with fewer than ROOMY_FDS free, the pool waits (blocking, once per
+// Worker) until the Worker says it has started, before the program goes on.
 const WORKER_FDS = 16;
+const ROOMY_FDS = 64;
+// How long a start is waited for before the Worker is given up (it measured 60-100 ms).
+const START_MS = 5_000;
+const GROW_RETRY_MS = 100;
 const MAX_WORKERS = Math.max(4, 2 * (navigator.hardwareConcurrency ?? 2));
 
 /** A queue, as the pool knows it: another queue short of room hands it its finished jobs. */
@@ -118,6 +125,7 @@ export class PosixPool {
   #freeTop = JOBS;
   #workers: Worker[] = [];
   #tail = 0;
+  #growAfter = 0;
   // Jobs whose result was taken (or that were canceled) but that a Worker may still touch: freed
   // once SIGNALLED or RECLAIM. Until then neither the job nor its eventfd may be reused.
   #retired: number[] = [];
@@ -142,7 +150,7 @@ export class PosixPool {
     if (this.#freeTop === 0) this.sweep();
     if (this.#freeTop === 0) return -1;
     const none = this.#workers.length === 0;
-    if (none && !this.#roomForWorker()) return NO_WORKER;
+    if (none && !this.#start()) return NO_WORKER;
     const job = this.#free[--this.#freeTop];
     this.#owners[job] = owner;
     const v = this.#v;
@@ -162,7 +170,13 @@ export class PosixPool {
     const waiting = Atomics.load(v.header, IDLE);
     if (waiting > 0) Atomics.notify(v.header, TAIL, 1);
     const backlog = (this.#tail - Atomics.load(v.header, HEAD)) | 0;
-    if (backlog > waiting && this.#workers.length < MAX_WORKERS && (none || this.#roomForWorker())) this.#spawn();
+    // More Workers only while fds are plenty: the pool works with the ones it has. The count (128
+    // system calls) is asked again at most every GROW_RETRY_MS while fds are short. Not on the
+    // call that started the first one, which takes this job.
+    if (!none && backlog > waiting && this.#workers.length < MAX_WORKERS && performance.now() >= this.#growAfter) {
+      if (this.#freeFds() >= ROOMY_FDS) this.#spawn();
+      else this.#growAfter = performance.now() + GROW_RETRY_MS;
+    }
     return job;
   }
 
@@ -254,26 +268,58 @@ export class PosixPool {
     this.#free[this.#freeTop++] = job;
   }
 
-  // Whether the process has the fds a new Worker needs (below RLIMIT_NOFILE): 24 syscalls, asked
-  // only when a Worker is about to start. Windows has no such limit.
-  #roomForWorker(): boolean {
-    if (Deno.build.os === "windows") return true;
+  // How many fds the process may still open (below RLIMIT_NOFILE), counted up to ROOMY_FDS: eventfds
+  // made and closed at once, asked only when a Worker is about to start. Windows has no such limit.
+  #freeFds(): number {
+    if (Deno.build.os === "windows") return ROOMY_FDS;
     const libc = openLibc().symbols;
     const got: number[] = [];
-    for (let i = 0; i < WORKER_FDS; i++) {
+    for (let i = 0; i < ROOMY_FDS; i++) {
       const d = libc.eventfd(0, EFD.CLOEXEC);
       if (d < 0) break;
       got.push(d);
     }
     for (const d of got) libc.close(d);
-    return got.length === WORKER_FDS;
+    return got.length;
   }
 
-  #spawn(): void {
+  // Starts the first Worker; false when the process has not the fds for one.
+  #start(): boolean {
+    const free = this.#freeFds();
+    if (free < WORKER_FDS) return false;
+    const header = this.#v.header;
+    const started = Atomics.load(header, STARTED);
+    const worker = this.#spawn();
+    if (free >= ROOMY_FDS) return true;
+    // Near the limit: nothing of the program's may take the Worker's fds while it starts. Blocks
+    // this thread once (Deno allows Atomics.wait on the main thread).
+    const until = performance.now() + START_MS;
+    for (;;) {
+      if (Atomics.load(header, STARTED) !== started) return true;
+      const left = until - performance.now();
+      if (left <= 0) break;
+      Atomics.wait(header, STARTED, started, left);
+    }
+    this.#drop(worker);
+    worker.terminate();
+    return false;
+  }
+
+  #spawn(): Worker {
     const worker = new Worker(new URL("./posix_worker.ts", import.meta.url));
+    // A Worker that dies (its modules could not be read, out of fds) leaves the pool; the next job
+    // starts another when there is none, and that one takes the queued jobs.
+    worker.on("error", () => this.#drop(worker));
+    worker.on("exit", () => this.#drop(worker));
     worker.postMessage(this.#sab);
     worker.unref();
     this.#workers.push(worker);
+    return worker;
+  }
+
+  #drop(worker: Worker): void {
+    const at = this.#workers.indexOf(worker);
+    if (at >= 0) this.#workers.splice(at, 1);
   }
 }
 

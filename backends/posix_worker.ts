@@ -14,6 +14,7 @@ import {
   RECLAIM,
   RUNNING,
   SIGNALLED,
+  STARTED,
   TAIL,
   views,
 } from "./posix_pool.ts";
@@ -80,6 +81,10 @@ function run(v: ReturnType<typeof views>): never {
         return -1;
     }
   };
+  // Every fd this Worker needs to start (its runtime, its modules, the libraries) is taken by now:
+  // the pool may be waiting for this to let the program open more.
+  Atomics.add(v.header, STARTED, 1);
+  Atomics.notify(v.header, STARTED);
   for (;;) {
     const head = Atomics.load(v.header, HEAD);
     const tail = Atomics.load(v.header, TAIL);

@@ -192,6 +192,32 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "EMFILE: near the limit, the first pool Worker starts before the program can take its fds; no panic, no stuck job",
+  // posix only: io_uring makes path calls in the kernel; Windows has no fd limit to lower.
+  ignore: WINDOWS || backend !== "posix",
+  async fn() {
+    // Each child starts its first pool Worker with `margin` fds free, then at once opens every fd
+    // it may. Before the pool waited for the start, the Worker's module loading lost that race now
+    // and then (2 runs in 24 hung: the Worker died, its openAt never ran).
+    for (const margin of [16, 17, 18, 20, 22, 24]) {
+      const { code, stdout, stderr } = await child([
+        "run",
+        "-A",
+        script("./faults/worker_start_child.ts"),
+        String(margin),
+      ]);
+      assert.equal(code, 0, `margin ${margin}: ${stderr}`);
+      const out = JSON.parse(stdout.trim().split("\n").pop()!);
+      assert.equal(out.backend, "posix");
+      assert.ok(out.taken > 0, `margin ${margin}: the program could open nothing after the Worker started`);
+      // The Worker ran the openat: with an fd, or EMFILE when the program had taken them all first.
+      assert.ok([null, "ProcessFdQuotaExceeded"].includes(out.openAt), `margin ${margin}: ${out.openAt}`);
+    }
+  },
+});
+
+Deno.test({
   name: "EFBIG: past RLIMIT_FSIZE a write is short, then FileTooBig; writes within the limit still work",
   ignore: WINDOWS, // no RLIMIT_FSIZE on Windows
   async fn() {
