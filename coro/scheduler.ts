@@ -593,10 +593,13 @@ export class Scheduler implements AsyncDisposable {
         new CoroError("Busy", `task ${task.name} is already waiting; await each coro.io call before the next`),
       );
     }
-    const call: IoCall = { remaining: ops.length, errors: 0, task, canceling: false, ops, mode };
+    // A copy of a caller's array: #cancelIo reads the operations when the cancel comes, and the
+    // caller may have reused the array by then (`single` passes an array of its own).
+    const list = mode === "single" ? ops : ops.slice();
+    const call: IoCall = { remaining: ops.length, errors: 0, task, canceling: false, ops: list, mode };
     this.#queueing = call;
     try {
-      this.io.queue(ops);
+      this.io.queue(list);
     } catch (err) {
       if (err instanceof aio.QueueError && err.code === "SubmissionQueueFull" && this.io.inFlight > 0) {
         return this.#runIoWhenRoom(call, uncancelable);
@@ -612,13 +615,17 @@ export class Scheduler implements AsyncDisposable {
   async #runIoWhenRoom(call: IoCall, uncancelable: boolean): Promise<number> {
     for (;;) {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
-      if (!uncancelable && taskCanceled(call.task)) throw new CanceledError();
       this.#queueing = call;
       try {
+        if (!uncancelable && taskCanceled(call.task)) throw new CanceledError();
         this.io.queue(call.ops);
         break;
       } catch (err) {
-        if (!(err instanceof aio.QueueError && err.code === "SubmissionQueueFull" && this.io.inFlight > 0)) throw err;
+        if (err instanceof aio.QueueError && err.code === "SubmissionQueueFull" && this.io.inFlight > 0) continue;
+        // The room this call was woken for goes to the next waiter: once nothing is in flight, no
+        // completion would wake it.
+        this.#spaceWaiters.shift()?.();
+        throw err;
       } finally {
         this.#queueing = undefined;
       }

@@ -91,6 +91,37 @@ Deno.test("cancel: in-flight I/O is canceled, the task sees CanceledError, parti
   closeAll(server, client, listener);
 });
 
+Deno.test("cancel: the caller's array may change while its call is in flight", async () => {
+  await using scheduler = new coro.Scheduler({ wait: "park" });
+  const long = aio.timeout({ ns: 30e9 });
+  const ops: aio.Operation[] = [long];
+  const task = scheduler.spawn(() => coro.io.complete(ops), []);
+  await new Promise((r) => setTimeout(r, 10));
+  ops.length = 0; // reused by the caller: the call must still know what it has in flight
+  const t0 = performance.now();
+  await task.complete("cancel");
+  assert.ok(since(t0) < 5_000, `the cancel took ${since(t0).toFixed(0)} ms`);
+  assert.equal(long.outError?.code, "Canceled");
+});
+
+Deno.test("cancel: tasks waiting for room in a full queue are all canceled", async () => {
+  // Two slots, twenty tasks with two-operation calls: most wait for room. A canceled waiter passes
+  // the room it was woken for to the next, or the rest would wait forever once nothing is in flight.
+  await using scheduler = new coro.Scheduler({ wait: "park", ioQueueEntries: 2 });
+  for (let i = 0; i < 20; i++) {
+    scheduler.spawn(async () => {
+      const ops = [aio.timeout({ ns: 5e6 }), aio.timeout({ ns: i % 3 === 0 ? 30e9 : 1e6 })];
+      for (let k = 0; k < 5; k++) await coro.io.complete(ops);
+    }, []);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = performance.now();
+  await scheduler.run("cancel");
+  assert.ok(since(t0) < 5_000, `run("cancel") took ${since(t0).toFixed(0)} ms`);
+  assert.equal(scheduler.liveTasks, 0);
+  assert.equal(scheduler.io.inFlight, 0);
+});
+
 Deno.test("yield and wakeup: state, wakeupIf, and errors for a wrong wakeup", async () => {
   await using scheduler = new coro.Scheduler();
   const task = scheduler.spawn(async () => {
