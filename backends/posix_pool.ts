@@ -294,12 +294,12 @@ export class PosixPool {
     // Near the limit: nothing of the program's may take the Worker's fds while it starts. Blocks
     // this thread once (Deno allows Atomics.wait on the main thread).
     const until = performance.now() + START_MS;
-    for (;;) {
-      if (Atomics.load(header, STARTED) !== started) return true;
-      const left = until - performance.now();
-      if (left <= 0) break;
+    for (let left = START_MS; left > 0; left = until - performance.now()) {
       Atomics.wait(header, STARTED, started, left);
+      if (Atomics.load(header, STARTED) !== started) return true;
     }
+    // Not started in START_MS: most likely it died (its error is printed). One that is merely slow
+    // is given up too, so the job fails EMFILE rather than waiting on a Worker that may never come.
     this.#drop(worker);
     worker.terminate();
     return false;

@@ -210,7 +210,11 @@ Deno.test({
       assert.equal(code, 0, `margin ${margin}: ${stderr}`);
       const out = JSON.parse(stdout.trim().split("\n").pop()!);
       assert.equal(out.backend, "posix");
+      // The path under test: enough fds to start a Worker (16), too few to start it unwatched (64).
+      assert.ok(out.free >= 16 && out.free < 64, `margin ${margin}: ${out.free} fds free`);
       assert.ok(out.taken > 0, `margin ${margin}: the program could open nothing after the Worker started`);
+      // A Worker runs: it says the path does not exist (the pool refusing to start one says EMFILE).
+      assert.equal(out.unlinkAt, "FileNotFound", `margin ${margin}`);
       // The Worker ran the openat: with an fd, or EMFILE when the program had taken them all first.
       assert.ok([null, "ProcessFdQuotaExceeded"].includes(out.openAt), `margin ${margin}: ${out.openAt}`);
     }

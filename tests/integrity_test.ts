@@ -3,7 +3,7 @@
 // sizes and random cancellations of pending operations, retried. Every byte is compared at its
 // stream position and the checksums of both sides must match. Seeds are fixed so that a failure
 // can be replayed with `deno run -A tests/stress/integrity.ts --bytes=N --seed=S`.
-import { assert, WINDOWS, withTempDir } from "./_helpers.ts";
+import { aio, assert, WINDOWS, withTempDir } from "./_helpers.ts";
 import { fileIntegrity, type IntegrityResult, tcpIntegrity } from "./stress/integrity.ts";
 
 // Under Wine a loopback round trip costs about 1 ms: smaller there.
@@ -36,5 +36,28 @@ Deno.test("integrity: a file written and read back at random offsets and sizes, 
       canceled += r.canceled;
     }
     assert.ok(canceled > 0, "no operation completed Canceled");
+  });
+});
+
+Deno.test("integrity: completions posted by other threads reach a nonblocking spin (no system call between reaps)", async () => {
+  await withTempDir(async (path) => {
+    const open = aio.openAt({ dir: aio.cwd, path: `${path}/f`, flags: { mode: "read_write", create: true } });
+    await aio.single(open);
+    using work = new aio.Dynamic({ capacity: 8 });
+    // An fsync completes on another thread (io_uring's io-wq, a posix pool Worker, a Windows
+    // Worker). After the first call submits it, `complete("nonblocking")` only reads the CQ on
+    // io_uring, with no system call: a compiler keeping the CQ tail in a register across calls
+    // would spin here forever. The loop holds no call V8 cannot see into, so that it could.
+    const fsync = aio.fsync({ file: open.outFile });
+    const n = WINDOWS ? 200 : 2000;
+    for (let i = 0; i < n; i++) {
+      work.queue(fsync);
+      let spins = 0;
+      while (work.complete("nonblocking").numCompleted === 0) {
+        if (++spins > 200_000_000) assert.fail(`fsync ${i} not seen after ${spins} nonblocking completes`);
+      }
+      assert.equal(fsync.outError, null);
+    }
+    aio.posix.close(open.outFile);
   });
 });

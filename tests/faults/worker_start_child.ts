@@ -14,18 +14,21 @@ const RLIMIT_NOFILE = 7;
 const EFD_CLOEXEC = 0o2000000;
 const margin = Number(Deno.args[0] ?? 40);
 
-let top = 0;
-for (let fd = 0; fd < 4096; fd++) if (libc.symbols.fcntl(fd, 1, 0) >= 0) top = fd;
 using work = new aio.Dynamic({ capacity: 8 });
-// The queue's own fds first (epoll, eventfd, timerfd), then the limit: `margin` numbers free above
-// the highest fd open now, plus whatever holes lie below it.
-for (let fd = top + 1; fd < 4096; fd++) if (libc.symbols.fcntl(fd, 1, 0) >= 0) top = fd;
-const limit = top + 1 + margin;
+// The queue's own fds are open (epoll, eventfd, timerfd); now a limit that leaves exactly `margin`
+// numbers free, counting the holes below the highest fd open (the parent may have left any).
+let free = 0;
+let limit = 0;
+while (free < margin) if (libc.symbols.fcntl(limit++, 1, 0) < 0) free++;
 if (
   libc.symbols.setrlimit(RLIMIT_NOFILE, new Uint8Array(new BigUint64Array([BigInt(limit), BigInt(limit)]).buffer)) !== 0
 ) {
   throw new Error("setrlimit failed");
 }
+// What the pool will count: the fds this process may still open.
+const probe: number[] = [];
+for (let fd; (fd = libc.symbols.eventfd(0, EFD_CLOEXEC)) >= 0;) probe.push(fd);
+for (const fd of probe) libc.symbols.close(fd);
 const open = aio.openAt({ dir: aio.cwd, path: "/dev/null" });
 work.queue(open);
 work.complete("nonblocking"); // the first pool job: the first Worker starts here
@@ -37,6 +40,17 @@ for (;;) {
   taken.push(fd);
 }
 await work.completeAllAsync();
+// A pool call that needs no fd: only a running Worker can say the path does not exist.
+const unlink = aio.unlinkAt({ dir: aio.cwd, path: "/nonexistent/aio-worker-start" });
+work.queue(unlink);
+await work.completeAllAsync();
 for (const fd of taken) libc.symbols.close(fd);
 if (open.outError === null) aio.posix.close(open.outFile);
-console.log(JSON.stringify({ backend: work.backend, limit, taken: taken.length, openAt: open.outError?.code ?? null }));
+console.log(JSON.stringify({
+  backend: work.backend,
+  limit,
+  free: probe.length,
+  taken: taken.length,
+  openAt: open.outError?.code ?? null,
+  unlinkAt: unlink.outError?.code ?? null,
+}));
