@@ -15,6 +15,11 @@ export function showValue(value: unknown): string {
   return typeof value === "object" && value !== null ? `a ${value.constructor?.name ?? "object"}` : String(value);
 }
 
+/** Internal: whether `value` can be an fd (or a handle's number): a non-negative int32. */
+export function isFdNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0x7fff_ffff;
+}
+
 /** Internal: a queue's bad argument (`QueueError` `InvalidArgument`). */
 export function badArgument(detail: string): never {
   throw new QueueError("InvalidArgument", detail);

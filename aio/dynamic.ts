@@ -160,7 +160,9 @@ export class Dynamic implements Disposable {
    * ```
    */
   constructor(options: DynamicOptions = {}) {
-    if (typeof options !== "object" || options === null) badArgument(`options must be an object, got ${options}`);
+    if (typeof options !== "object" || options === null) {
+      badArgument(`options must be an object, got ${showValue(options)}`);
+    }
     const capacity = options.capacity ?? 256;
     checkEntries("capacity", capacity, 1, 0xffff);
     // Checked here, before the backend: the kernel would say EINVAL (read as an old kernel) or an

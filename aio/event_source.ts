@@ -14,14 +14,14 @@ import { EFD, ERRNO, errnoName, RWF_NOWAIT } from "../ffi/linux.ts";
 import { errno, openLibc } from "../ffi/libc.ts";
 import { addressOf, stableBytes } from "../ffi/memory.ts";
 import { AioError } from "./errors.ts";
-import { showValue } from "./arguments.ts";
+import { isFdNumber, showValue } from "./arguments.ts";
 import { eventClose, eventNotify, eventOpen, eventSocket, eventTry, eventWait } from "./posix_windows.ts";
 
 const WINDOWS = Deno.build.os === "windows";
 
 // A number the FFI cannot convert would be a TypeError at the first notify, far from its cause.
 function checkSourceFd(fd: unknown): void {
-  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fff_ffff) {
+  if (!isFdNumber(fd)) {
     throw new AioError(
       `an event source fd must be a non-negative integer, got ${showValue(fd)}`,
       "InvalidFd",
@@ -71,7 +71,7 @@ export class EventSource implements Disposable {
   constructor(options: { fd?: number } = {}) {
     this.#one[0] = 1n;
     if (typeof options !== "object" || options === null) {
-      throw new AioError(`EventSource options must be an object, got ${String(options)}`, "InvalidArgument");
+      throw new AioError(`EventSource options must be an object, got ${showValue(options)}`, "InvalidArgument");
     }
     if (options.fd !== undefined) {
       checkSourceFd(options.fd);

@@ -9,7 +9,7 @@
  * @module
  */
 import { Dynamic } from "./dynamic.ts";
-import { checkSignal } from "./arguments.ts";
+import { checkSignal, showValue } from "./arguments.ts";
 import { InvalidOperationError, SomeOperationFailedError } from "./errors.ts";
 import type { Operation, OperationKind } from "./ops.ts";
 import type { BackendName } from "./backend.ts";
@@ -36,7 +36,11 @@ function checkOps(ops: unknown): void {
 
 function checkOptions(options: unknown): void {
   if (typeof options !== "object" || options === null) {
-    throw new InvalidOperationError(undefined, "InvalidArgument", `options must be an object, got ${String(options)}`);
+    throw new InvalidOperationError(
+      undefined,
+      "InvalidArgument",
+      `options must be an object, got ${showValue(options)}`,
+    );
   }
   checkSignal((options as ImmediateOptions).signal);
 }

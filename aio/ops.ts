@@ -9,7 +9,7 @@
  */
 import { AT_FDCWD } from "../ffi/linux.ts";
 import { InvalidOperationError, type OperationError } from "./errors.ts";
-import { showValue as show } from "./arguments.ts";
+import { isFdNumber, showValue as show } from "./arguments.ts";
 import type { EventSource } from "./event_source.ts";
 import { isDetached } from "../ffi/memory.ts";
 
@@ -1203,9 +1203,7 @@ function invalid(op: Operation, code: string, detail: string): never {
 }
 
 function checkFd(op: Operation, name: string, fd: unknown, allowCwd = false): void {
-  if (
-    typeof fd !== "number" || !Number.isInteger(fd) || fd > 0x7fff_ffff || (fd < 0 && !(allowCwd && fd === AT_FDCWD))
-  ) {
+  if (!isFdNumber(fd) && !(allowCwd && fd === AT_FDCWD)) {
     invalid(
       op,
       "InvalidFd",

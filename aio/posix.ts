@@ -9,7 +9,7 @@ import { addressOf, cString, isDetached, stableBytes } from "../ffi/memory.ts";
 import { AF, errnoName, O } from "../ffi/linux.ts";
 import { SOCK } from "./constants.ts";
 import { AioError } from "./errors.ts";
-import { helperErrorCode, showValue as show } from "./arguments.ts";
+import { helperErrorCode, isFdNumber, showValue as show } from "./arguments.ts";
 import type { Fd } from "./ops.ts";
 import * as win from "./posix_windows.ts";
 
@@ -22,7 +22,7 @@ function fail(call: string, e = errnoName(errno())): never {
 // Before the FFI call: a number it cannot convert would be a TypeError, and a negative fd the
 // kernel's EBADF, which says less.
 function checkFd(call: string, fd: unknown): void {
-  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fff_ffff) {
+  if (!isFdNumber(fd)) {
     throw new AioError(`${call}: fd must be a non-negative integer fd, got ${show(fd)}`, "InvalidFd");
   }
 }

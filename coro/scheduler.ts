@@ -373,7 +373,9 @@ export class Scheduler implements AsyncDisposable {
   readonly wait: WaitMode;
   readonly #spinNs: number;
   readonly #live = new Set<Task<unknown>>();
+  // Per queue slot: the task I/O call it belongs to, and the id it was queued with (for cancels).
   readonly #calls: (IoCall | undefined)[];
+  readonly #ids: Int32Array;
   #queueing: IoCall | undefined;
   #runnable = 0;
   #stepQueued = false;
@@ -417,27 +419,35 @@ export class Scheduler implements AsyncDisposable {
    */
   constructor(options: SchedulerOptions = {}) {
     if (typeof options !== "object" || options === null) {
-      throw new CoroError("InvalidArgument", `options must be an object, got ${String(options)}`);
+      throw new CoroError("InvalidArgument", `options must be an object, got ${showValue(options)}`);
     }
     const entries = options.ioQueueEntries ?? 4096;
     // Before `new Array(entries)`, which would throw a RangeError for NaN or -1.
     if (!Number.isInteger(entries) || entries < 1 || entries > 0xffff) {
-      throw new CoroError("InvalidArgument", `ioQueueEntries must be an integer in [1, 65535], got ${String(entries)}`);
+      throw new CoroError(
+        "InvalidArgument",
+        `ioQueueEntries must be an integer in [1, 65535], got ${showValue(entries)}`,
+      );
     }
     this.wait = options.wait ?? "adaptive";
     this.#spinNs = options.spinNs ?? 50_000;
     if (typeof this.#spinNs !== "number" || !(this.#spinNs >= 0 && this.#spinNs <= Number.MAX_SAFE_INTEGER)) {
-      throw new CoroError("InvalidArgument", `spinNs must be a number in [0, 2^53 - 1], got ${this.#spinNs}`);
+      throw new CoroError(
+        "InvalidArgument",
+        `spinNs must be a number in [0, 2^53 - 1], got ${showValue(this.#spinNs)}`,
+      );
     }
     if (this.wait !== "park" && this.wait !== "adaptive" && this.wait !== "block") {
       throw new CoroError("InvalidArgument", `wait must be "park", "adaptive" or "block", got ${String(this.wait)}`);
     }
     this.#calls = new Array(entries).fill(undefined);
+    this.#ids = new Int32Array(entries);
     this.#handler = {
       aioQueue: (id) => {
         const call = this.#queueing;
         if (call === undefined) return; // queued on `io` directly, not by a task
         this.#calls[id & 0xffff] = call;
+        this.#ids[id & 0xffff] = id;
       },
       aioComplete: (id, _userdata, failed) => {
         const slot = id & 0xffff;
@@ -593,13 +603,10 @@ export class Scheduler implements AsyncDisposable {
         new CoroError("Busy", `task ${task.name} is already waiting; await each coro.io call before the next`),
       );
     }
-    // A copy of a caller's array: #cancelIo reads the operations when the cancel comes, and the
-    // caller may have reused the array by then (`single` passes an array of its own).
-    const list = mode === "single" ? ops : ops.slice();
-    const call: IoCall = { remaining: ops.length, errors: 0, task, canceling: false, ops: list, mode };
+    const call: IoCall = { remaining: ops.length, errors: 0, task, canceling: false, ops, mode };
     this.#queueing = call;
     try {
-      this.io.queue(list);
+      this.io.queue(ops);
     } catch (err) {
       if (err instanceof aio.QueueError && err.code === "SubmissionQueueFull" && this.io.inFlight > 0) {
         return this.#runIoWhenRoom(call, uncancelable);
@@ -649,11 +656,12 @@ export class Scheduler implements AsyncDisposable {
   #cancelIo(call: IoCall): void {
     if (call.canceling) return;
     call.canceling = true;
-    // An operation's outId names its slot while in flight; one already completed has left its
-    // slot (and may be in flight again for another call), which the slot's owner tells apart.
-    for (const op of call.ops) {
-      const id = op.outId;
-      if (id >= 0 && this.#calls[id & 0xffff] === call) this.io.cancel(id);
+    // The slots still held by the call, found from the slot table rather than from `call.ops`,
+    // which is the caller's array and may have changed since. Cancels are rare; a scan of the table
+    // saves an array per call.
+    const calls = this.#calls;
+    for (let slot = 0; slot < calls.length; slot++) {
+      if (calls[slot] === call) this.io.cancel(this.#ids[slot]);
     }
     if (!this.#stepQueued) {
       this.#stepQueued = true;
